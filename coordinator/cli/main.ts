@@ -1,0 +1,125 @@
+#!/usr/bin/env node
+/**
+ * The `gradfleet` executable: a shell around the library functions. It
+ * parses flags, config file and environment into one validated options
+ * object, calls the function, and turns user errors into one line and a
+ * non-zero exit.
+ */
+import { Command, CommanderError } from 'commander';
+import { runBaseline } from '../baseline';
+import { evaluateCheckpoint } from '../evaluate-checkpoint';
+import { TRAINING_OPTIONS } from '../../shared/config/option-table';
+import { compileTrainingOptions } from '../../shared/config/training-options';
+import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
+import { loadDataset } from '../../shared/data/dataset-registry';
+import { ConfigError, isUserError, oneLineMessage } from '../../shared/errors';
+import { configureLogging } from '../../shared/logging';
+import { addTableOptions, resolveCommandOptions } from './command-options';
+import { formatConfusion } from './format';
+
+/** Exit codes: 0 ok, 1 internal error, 2 user error (bad flag, file, config). */
+export const EXIT_USER_ERROR = 2;
+export const EXIT_INTERNAL_ERROR = 1;
+
+const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
+  ['dataset', 'dataDir', 'imageSize', 'channels', 'backend', 'logLevel', 'logFormat', 'config'].includes(s.key),
+);
+
+function buildProgram(): Command {
+  const program = new Command('gradfleet')
+    .description('data-parallel TensorFlow.js training across gRPC-connected workers')
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  const baseline = program.command('baseline').description('train in one process, no cluster (the reference the cluster matches)');
+  addTableOptions(baseline, TRAINING_OPTIONS).action(async () => {
+    const o = compileTrainingOptions(resolveCommandOptions(baseline, TRAINING_OPTIONS));
+    configureLogging({ level: o.logLevel, format: o.logFormat });
+    const result = await runBaseline(o);
+    process.stdout.write(`${result.summaryPath}\n`);
+  });
+
+  const evaluateCmd = program
+    .command('evaluate')
+    .description('loss, accuracy and confusion matrix of a saved model on the test set')
+    .requiredOption('--checkpoint <dir>', 'a checkpoint or model directory (with model.json)')
+    .option('--json', 'print the result as JSON');
+  addTableOptions(evaluateCmd, DATASET_SPECS).action(async () => {
+    const v = resolveCommandOptions(evaluateCmd, DATASET_SPECS);
+    configureLogging({ level: v.logLevel as 'info', format: v.logFormat as 'human' });
+    const flags = evaluateCmd.opts<{ checkpoint: string; json?: boolean; dataset?: string }>();
+    const result = await evaluateCheckpoint({
+      checkpoint: flags.checkpoint,
+      dataset: flags.dataset,
+      dataDir: v.dataDir as string,
+      imageSize: v.imageSize as number,
+      channels: v.channels as 1 | 3,
+      backend: v.backend as 'auto',
+    });
+    if (flags.json) {
+      const { predictions: _p, ...rest } = result;
+      process.stdout.write(`${JSON.stringify(rest)}\n`);
+    } else {
+      process.stdout.write(
+        `dataset ${result.dataset}: ${result.count} test samples\nloss ${result.loss.toFixed(4)}\naccuracy ${(result.accuracy * 100).toFixed(2)}%\n${formatConfusion(result.confusion)}\n`,
+      );
+    }
+  });
+
+  const dataset = program.command('dataset').description('download or inspect datasets');
+  const fetchCmd = dataset
+    .command('fetch')
+    .description('download the MNIST IDX files, verify their SHA-256, resume partial downloads')
+    .argument('<name>', 'dataset to fetch (mnist)')
+    .option('--data-dir <dir>', 'where to put the files', 'data/mnist')
+    .option('--mirror <url...>', `mirrors to try in order (default: ${MNIST_MIRRORS.join(' ')})`);
+  fetchCmd.action(async (name: string) => {
+    configureLogging({ level: 'info' });
+    if (name !== 'mnist') throw new ConfigError(`cannot fetch '${name}': only 'mnist' is downloadable`);
+    const flags = fetchCmd.opts<{ dataDir: string; mirror?: string[] }>();
+    const results = await fetchFiles({ dir: flags.dataDir, mirrors: flags.mirror });
+    for (const r of results) process.stdout.write(`${r.name}: ${r.result}\n`);
+  });
+  const infoCmd = dataset.command('info').description('shape, counts, classes and SHA-256 identity of a dataset');
+  addTableOptions(infoCmd, DATASET_SPECS).action(async () => {
+    const v = resolveCommandOptions(infoCmd, DATASET_SPECS);
+    configureLogging({ level: v.logLevel as 'info' });
+    const d = loadDataset({ name: v.dataset as string, dataDir: v.dataDir as string, imageSize: v.imageSize as number, channels: v.channels as 1 | 3 });
+    const info = {
+      name: d.name,
+      source: d.source,
+      shape: d.shape,
+      classes: d.numClasses,
+      train: d.train.count,
+      test: d.test.count,
+      sha256: d.sha256,
+    };
+    process.stdout.write(`${JSON.stringify(info, null, 2)}\n`);
+  });
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // commander has printed its one-line message already (or help/version, with code 0).
+      return err.exitCode === 0 ? 0 : EXIT_USER_ERROR;
+    }
+    if (isUserError(err)) {
+      process.stderr.write(`gradfleet: error: ${oneLineMessage(err)}\n`);
+      return EXIT_USER_ERROR;
+    }
+    process.stderr.write(`gradfleet: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return EXIT_INTERNAL_ERROR;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

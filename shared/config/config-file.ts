@@ -1,0 +1,23 @@
+/** Reads a YAML or JSON config file into option keys. */
+import * as fs from 'node:fs';
+import YAML from 'yaml';
+import { ConfigError } from '../errors';
+
+export function readConfigFile(file: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    // YAML 1.2 is a superset of JSON, so one parser reads both.
+    doc = YAML.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file}: expected a mapping of option names to values`);
+  return doc as Record<string, unknown>;
+}

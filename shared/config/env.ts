@@ -1,0 +1,22 @@
+/**
+ * The one module that reads process.env. Options come from GRADFLEET_<KEY>
+ * variables (GRADFLEET_BATCH_SIZE for --batch-size); a few more variables
+ * are named here so their readers stay testable.
+ */
+export const ENV_PREFIX = 'GRADFLEET_';
+
+export function envNameFor(flag: string): string {
+  return ENV_PREFIX + flag.replace(/-/g, '_').toUpperCase();
+}
+
+/** GRADFLEET_* variables as given, keyed by variable name. */
+export function gradfleetEnvironment(env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(env)) if (k.startsWith(ENV_PREFIX) && v !== undefined) out[k] = v;
+  return out;
+}
+
+/** Whether stdout is an interactive terminal (progress bars) and not CI. */
+export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
+  return process.stdout.isTTY === true && env.CI === undefined;
+}

@@ -1,0 +1,72 @@
+/**
+ * Every option of every command, in one table: the CLI flags, the config
+ * file keys (camelCase or kebab-case) and the GRADFLEET_* variables are all
+ * generated from it, so the three cannot drift apart.
+ */
+import { BACKEND_NAMES } from '../backends/backend-loader';
+import { LR_SCHEDULES } from '../training/lr-schedule';
+import { OPTIMIZER_NAMES } from '../training/optimizers';
+
+export type OptionType = 'string' | 'number' | 'int' | 'boolean';
+
+export interface OptionSpec {
+  /** camelCase key in the options object and config files. */
+  key: string;
+  type: OptionType;
+  description: string;
+  default?: string | number | boolean;
+  choices?: readonly string[];
+  min?: number;
+  max?: number;
+  /** Exclusive lower bound, for rates that must be positive. */
+  above?: number;
+}
+
+/** Options every training command takes (baseline, coordinator, local). */
+export const TRAINING_OPTIONS: readonly OptionSpec[] = [
+  { key: 'config', type: 'string', description: 'YAML or JSON file with any of these options (flags win)' },
+  { key: 'model', type: 'string', default: 'keras-cnn', description: 'preset (mlp, mlp-l2, cnn, keras-cnn, lenet5) or a model.json path' },
+  { key: 'dataset', type: 'string', default: 'mnist-sample', description: 'mnist, mnist-sample, idx:DIR or folder:DIR' },
+  { key: 'dataDir', type: 'string', default: 'data/mnist', description: "where 'mnist' finds its IDX files" },
+  { key: 'imageSize', type: 'int', default: 28, min: 4, max: 1024, description: 'folder datasets: images are resized to this square size' },
+  { key: 'channels', type: 'int', default: 1, choices: ['1', '3'], description: 'folder datasets: 1 (grey) or 3 (RGB)' },
+  { key: 'epochs', type: 'int', default: 5, min: 1, max: 100_000, description: 'epochs to train' },
+  { key: 'batchSize', type: 'int', default: 64, min: 1, max: 65_536, description: 'global batch size (split across workers)' },
+  { key: 'optimizer', type: 'string', default: 'adam', choices: OPTIMIZER_NAMES, description: 'optimizer' },
+  { key: 'lr', type: 'number', default: 0.001, above: 0, max: 100, description: 'learning rate' },
+  { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 0.999999, description: 'momentum (momentum optimizer)' },
+  { key: 'lrSchedule', type: 'string', default: 'constant', choices: LR_SCHEDULES, description: 'learning-rate schedule' },
+  { key: 'lrDecayRate', type: 'number', default: 0.95, above: 0, max: 1, description: 'exponential: factor per decay period' },
+  { key: 'lrDecaySteps', type: 'int', default: 0, min: 0, description: 'exponential: steps per decay period (0 = one epoch)' },
+  { key: 'lrStaircase', type: 'boolean', default: false, description: 'exponential: decay in whole periods' },
+  { key: 'warmupEpochs', type: 'number', default: 1, min: 0, description: 'warmup: epochs to reach the scaled rate' },
+  { key: 'referenceBatch', type: 'int', default: 64, min: 1, description: 'warmup: the batch size that --lr is tuned for' },
+  { key: 'l1', type: 'number', min: 0, description: 'L1 penalty on kernels (default: the preset’s)' },
+  { key: 'l2', type: 'number', min: 0, description: 'L2 penalty on kernels (default: the preset’s, 1e-4 for mlp-l2)' },
+  { key: 'dropout', type: 'number', min: 0, max: 0.99, description: 'dropout rate for presets with dropout (cnn: 0.5)' },
+  { key: 'emaDecay', type: 'number', default: 0.999, min: 0, max: 0.999999, description: 'evaluate and save an exponential moving average of the weights, as the TF MNIST tutorials do; 0 = off' },
+  { key: 'augment', type: 'boolean', default: false, description: 'random shifts and rotations of training images' },
+  { key: 'augmentShift', type: 'number', default: 2, min: 0, max: 64, description: 'augment: maximum shift in pixels' },
+  { key: 'augmentRotate', type: 'number', default: 10, min: 0, max: 180, description: 'augment: maximum rotation in degrees' },
+  { key: 'validationSplit', type: 'number', default: 0.1, min: 0, max: 0.9, description: 'fraction of the training set held out for validation' },
+  { key: 'earlyStopping', type: 'boolean', default: false, description: 'stop when the monitored metric stops improving' },
+  { key: 'monitor', type: 'string', default: 'val_loss', choices: ['val_loss', 'val_accuracy', 'loss', 'accuracy'], description: 'early stopping: metric' },
+  { key: 'mode', type: 'string', default: 'auto', choices: ['auto', 'min', 'max'], description: 'early stopping: min, max or auto' },
+  { key: 'minDelta', type: 'number', default: 0, min: 0, description: 'early stopping: smallest change that counts' },
+  { key: 'patience', type: 'int', default: 3, min: 0, description: 'early stopping: epochs without improvement' },
+  { key: 'baseline', type: 'number', description: 'early stopping: value the metric must beat' },
+  { key: 'restoreBestWeights', type: 'boolean', default: false, description: 'early stopping: end with the best epoch’s weights' },
+  { key: 'startFromEpoch', type: 'int', default: 0, min: 0, description: 'early stopping: epochs before monitoring starts' },
+  { key: 'initFrom', type: 'string', description: 'start from the weights of a saved model directory (model.json)' },
+  { key: 'freezeLayers', type: 'int', default: 0, min: 0, description: 'with --init-from: keep the first N layers fixed' },
+  { key: 'seed', type: 'int', default: 42, min: 0, max: 2 ** 32 - 1, description: 'seed for batches, splits, initialisation, augmentation' },
+  { key: 'backend', type: 'string', default: 'auto', choices: BACKEND_NAMES, description: 'compute backend' },
+  { key: 'runDir', type: 'string', description: 'run directory (default: runs/<run-id>)' },
+  { key: 'runId', type: 'string', description: 'run id (default: <model>-<timestamp>)' },
+  { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
+  { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },
+];
+
+export function flagName(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

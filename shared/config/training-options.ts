@@ -1,0 +1,105 @@
+/** The validated options of a training run, compiled once from the merged option values. */
+import * as path from 'node:path';
+import type { BackendName } from '../backends/backend-loader';
+import { validateDatasetName } from '../data/dataset-registry';
+import { ConfigError } from '../errors';
+import type { LogFormat, LogLevel } from '../logging';
+import { validateModelName } from '../models/model-factory';
+import { isPresetName, PRESET_DEFAULTS } from '../models/presets';
+import type { EarlyStoppingOptions } from '../training/early-stopping';
+import type { LrScheduleName } from '../training/lr-schedule';
+import type { OptimizerName } from '../training/optimizers';
+import type { OptionValues } from './resolve-options';
+
+export interface TrainingOptions {
+  model: string;
+  dataset: string;
+  dataDir: string;
+  imageSize: number;
+  channels: 1 | 3;
+  epochs: number;
+  batchSize: number;
+  optimizer: OptimizerName;
+  lr: number;
+  momentum: number;
+  lrSchedule: LrScheduleName;
+  lrDecayRate: number;
+  lrDecaySteps: number;
+  lrStaircase: boolean;
+  warmupEpochs: number;
+  referenceBatch: number;
+  l1: number;
+  l2: number;
+  dropout: number;
+  emaDecay: number;
+  augment: { shift: number; rotate: number } | undefined;
+  validationSplit: number;
+  earlyStopping: EarlyStoppingOptions | undefined;
+  initFrom: string | undefined;
+  freezeLayers: number;
+  seed: number;
+  backend: BackendName;
+  runId: string;
+  runDir: string;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+}
+
+function defaultRunId(model: string, now: Date): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
+  return `${path.basename(model, '.json')}-${stamp}`;
+}
+
+export function compileTrainingOptions(v: OptionValues, now = new Date()): TrainingOptions {
+  const model = v.model as string;
+  const dataset = v.dataset as string;
+  validateModelName(model);
+  validateDatasetName(dataset);
+  const preset = isPresetName(model) ? PRESET_DEFAULTS[model] : { l2: 0, dropout: 0 };
+  const runId = (v.runId as string | undefined) ?? defaultRunId(model, now);
+  if (!/^[A-Za-z0-9._-]{1,128}$/.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
+  if (v.freezeLayers !== 0 && v.initFrom === undefined) throw new ConfigError('--freeze-layers needs --init-from');
+  return {
+    model,
+    dataset,
+    dataDir: v.dataDir as string,
+    imageSize: v.imageSize as number,
+    channels: v.channels as 1 | 3,
+    epochs: v.epochs as number,
+    batchSize: v.batchSize as number,
+    optimizer: v.optimizer as OptimizerName,
+    lr: v.lr as number,
+    momentum: v.momentum as number,
+    lrSchedule: v.lrSchedule as LrScheduleName,
+    lrDecayRate: v.lrDecayRate as number,
+    lrDecaySteps: v.lrDecaySteps as number,
+    lrStaircase: v.lrStaircase as boolean,
+    warmupEpochs: v.warmupEpochs as number,
+    referenceBatch: v.referenceBatch as number,
+    l1: (v.l1 as number | undefined) ?? 0,
+    l2: (v.l2 as number | undefined) ?? preset.l2,
+    dropout: (v.dropout as number | undefined) ?? preset.dropout,
+    emaDecay: v.emaDecay as number,
+    augment: v.augment ? { shift: v.augmentShift as number, rotate: v.augmentRotate as number } : undefined,
+    validationSplit: v.validationSplit as number,
+    earlyStopping: v.earlyStopping
+      ? {
+          monitor: v.monitor as EarlyStoppingOptions['monitor'],
+          mode: v.mode as EarlyStoppingOptions['mode'],
+          minDelta: v.minDelta as number,
+          patience: v.patience as number,
+          baseline: v.baseline as number | undefined,
+          restoreBestWeights: v.restoreBestWeights as boolean,
+          startFromEpoch: v.startFromEpoch as number,
+        }
+      : undefined,
+    initFrom: v.initFrom as string | undefined,
+    freezeLayers: v.freezeLayers as number,
+    seed: v.seed as number,
+    backend: v.backend as BackendName,
+    runId,
+    runDir: (v.runDir as string | undefined) ?? path.join('runs', runId),
+    logFormat: v.logFormat as LogFormat,
+    logLevel: v.logLevel as LogLevel,
+  };
+}

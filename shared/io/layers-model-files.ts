@@ -1,0 +1,94 @@
+/**
+ * Saving and loading models as tfjs LayersModel files (model.json +
+ * weights.bin) on the local file system. Pure tfjs has no `file://` handler
+ * in Node (tfjs-node adds one); this IOHandler is ours, and `registerFileRouter`
+ * makes `tf.loadLayersModel('file://...')` and `model.save('file://...')` use it.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelError } from '../errors';
+
+export const MODEL_JSON = 'model.json';
+export const WEIGHTS_BIN = 'weights.bin';
+
+function writeFileSynced(file: string, data: string | Uint8Array): void {
+  const fd = fs.openSync(file, 'w');
+  try {
+    fs.writeFileSync(fd, data);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/** A tfjs IOHandler that reads and writes `dir/model.json` and `dir/weights.bin`. */
+export function layersModelFiles(dir: string): tf.io.IOHandler {
+  return {
+    async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
+      if (artifacts.modelTopology instanceof ArrayBuffer) throw new ModelError('binary model topologies are not supported');
+      fs.mkdirSync(dir, { recursive: true });
+      const weights = new Uint8Array(
+        artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer[]),
+      );
+      const modelJson: tf.io.ModelJSON = {
+        modelTopology: artifacts.modelTopology ?? {},
+        format: artifacts.format ?? 'layers-model',
+        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_core}`,
+        convertedBy: 'gradfleet',
+        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+      };
+      if (artifacts.trainingConfig !== undefined) modelJson.trainingConfig = artifacts.trainingConfig;
+      if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+      writeFileSynced(path.join(dir, WEIGHTS_BIN), weights);
+      writeFileSynced(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      return {
+        modelArtifactsInfo: {
+          dateSaved: new Date(),
+          modelTopologyType: 'JSON',
+          weightDataBytes: weights.byteLength,
+        },
+      };
+    },
+
+    async load(): Promise<tf.io.ModelArtifacts> {
+      const jsonPath = path.join(dir, MODEL_JSON);
+      let modelJson: tf.io.ModelJSON;
+      try {
+        modelJson = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON;
+      } catch (err) {
+        throw new ModelError(`${jsonPath}: cannot read model (${(err as Error).message})`);
+      }
+      return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
+        const specs = tf.io.getWeightSpecs(manifest);
+        const buffers = manifest.flatMap((group) =>
+          group.paths.map((p) => {
+            const file = path.join(dir, p);
+            if (!fs.existsSync(file)) throw new ModelError(`${file}: weights file not found`);
+            const bytes = fs.readFileSync(file);
+            return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+          }),
+        );
+        return [specs, tf.io.concatenateArrayBuffers(buffers)];
+      });
+    },
+  };
+}
+
+const FILE_SCHEME = 'file://';
+let routerRegistered = false;
+
+/** Routes `file://DIR` URLs (with or without a trailing model.json) to layersModelFiles. */
+export function registerFileRouter(): void {
+  if (routerRegistered) return;
+  routerRegistered = true;
+  const route = (url: string | string[]): tf.io.IOHandler | null => {
+    if (typeof url !== 'string' || !url.startsWith(FILE_SCHEME)) return null;
+    let dir = url.slice(FILE_SCHEME.length);
+    if (path.basename(dir) === MODEL_JSON) dir = path.dirname(dir);
+    return layersModelFiles(dir);
+  };
+  // tfjs's router type omits the null that its registry expects for "not mine".
+  tf.io.registerSaveRouter(route as Parameters<typeof tf.io.registerSaveRouter>[0]);
+  tf.io.registerLoadRouter(route as Parameters<typeof tf.io.registerSaveRouter>[0]);
+}

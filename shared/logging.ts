@@ -1,0 +1,48 @@
+import winston from 'winston';
+
+export type LogFormat = 'human' | 'json';
+export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
+
+export interface LogContext {
+  component: string;
+  runId?: string;
+  workerId?: string;
+}
+
+export type Logger = winston.Logger;
+
+let root: winston.Logger | undefined;
+
+const humanFormat = winston.format.printf((info) => {
+  const { level, message, timestamp, component, runId, workerId, ...rest } = info as Record<string, unknown>;
+  const tags = [component, workerId].filter(Boolean).join('/');
+  const extra = Object.keys(rest).length > 0 ? ` ${JSON.stringify(rest)}` : '';
+  void runId;
+  return `${timestamp as string} ${level} [${tags}] ${message as string}${extra}`;
+});
+
+/**
+ * Sets up the process-wide logger once. Logs go to stderr so that stdout stays
+ * for results a script may read (the summary path, `--json` output).
+ */
+export function configureLogging(options: { level?: LogLevel; format?: LogFormat } = {}): void {
+  const format =
+    options.format === 'json'
+      ? winston.format.combine(winston.format.timestamp(), winston.format.json())
+      : winston.format.combine(
+          winston.format.timestamp({ format: 'HH:mm:ss' }),
+          ...(process.stderr.isTTY === true ? [winston.format.colorize()] : []),
+          humanFormat,
+        );
+  root = winston.createLogger({
+    level: options.level ?? 'info',
+    format,
+    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+  });
+}
+
+/** A logger tagged with its component, as in `{component: 'scheduler', runId}`. */
+export function getLogger(context: LogContext): Logger {
+  if (root === undefined) configureLogging({ level: 'warn' });
+  return root!.child(context);
+}

@@ -1,0 +1,61 @@
+/**
+ * Training-loop hooks as small callback objects, in the manner of
+ * tfjs-layers: the loop calls them in order; a callback that wants training
+ * to end sets `loop.stopTraining`, which the loop checks after each epoch.
+ */
+export interface StepLogs {
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  loss: number;
+  accuracy: number;
+  samples: number;
+  lr: number;
+  seconds: number;
+  /** Present in a cluster: workers that contributed to this step. */
+  workers?: number;
+}
+
+export interface EpochLogs {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  val_loss: number;
+  val_accuracy: number;
+  seconds: number;
+  samplesPerSecond: number;
+  [metric: string]: number;
+}
+
+export interface StopControl {
+  stopTraining: boolean;
+}
+
+export interface TrainingCallback {
+  onTrainBegin?(loop: StopControl): void | Promise<void>;
+  onEpochBegin?(epoch: number): void | Promise<void>;
+  onStepEnd?(logs: StepLogs): void | Promise<void>;
+  onEpochEnd?(logs: EpochLogs, loop: StopControl): void | Promise<void>;
+  onTrainEnd?(history: EpochLogs[]): void | Promise<void>;
+}
+
+export class CallbackList implements TrainingCallback {
+  constructor(private readonly callbacks: TrainingCallback[]) {}
+
+  async onTrainBegin(loop: StopControl): Promise<void> {
+    for (const c of this.callbacks) await c.onTrainBegin?.(loop);
+  }
+  async onEpochBegin(epoch: number): Promise<void> {
+    for (const c of this.callbacks) await c.onEpochBegin?.(epoch);
+  }
+  async onStepEnd(logs: StepLogs): Promise<void> {
+    for (const c of this.callbacks) await c.onStepEnd?.(logs);
+  }
+  async onEpochEnd(logs: EpochLogs, loop: StopControl): Promise<void> {
+    for (const c of this.callbacks) await c.onEpochEnd?.(logs, loop);
+  }
+  async onTrainEnd(history: EpochLogs[]): Promise<void> {
+    for (const c of this.callbacks) await c.onTrainEnd?.(history);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * What a person watching sees: a progress bar (cli-progress) per epoch when
+ * stdout is a terminal, and one log line per epoch always.
+ */
+import cliProgress from 'cli-progress';
+import type { Logger } from '../logging';
+import type { EpochLogs, StepLogs, TrainingCallback } from './callbacks';
+
+export class ProgressCallback implements TrainingCallback {
+  private bar: cliProgress.SingleBar | undefined;
+  private samples = 0;
+  private started = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly totalEpochs: number,
+    private readonly interactive: boolean,
+  ) {}
+
+  onEpochBegin(): void {
+    this.samples = 0;
+    this.started = Date.now();
+  }
+
+  onStepEnd(s: StepLogs): void {
+    this.samples += s.samples;
+    if (!this.interactive) return;
+    if (this.bar === undefined) {
+      this.bar = new cliProgress.SingleBar(
+        {
+          format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | {workers} workers',
+          hideCursor: true,
+          clearOnComplete: true,
+        },
+        cliProgress.Presets.shades_classic,
+      );
+      this.bar.start(s.stepsPerEpoch, 0);
+    }
+    const rate = this.samples / Math.max(1e-3, (Date.now() - this.started) / 1000);
+    this.bar.update(s.stepInEpoch, {
+      epoch: s.epoch,
+      epochs: this.totalEpochs,
+      loss: s.loss.toFixed(4),
+      acc: s.accuracy.toFixed(4),
+      rate: rate.toFixed(0),
+      workers: s.workers ?? 1,
+    });
+  }
+
+  onEpochEnd(e: EpochLogs): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    this.log.info(
+      `epoch ${e.epoch}/${this.totalEpochs}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)} val_loss ${e.val_loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`,
+    );
+  }
+
+  onTrainEnd(): void {
+    this.bar?.stop();
+  }
+}
