@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError, ConfigError } from '../errors';
 import { getLogger } from '../logging';
-import { registerWasmTrainingKernels } from './wasm-training-kernels';
+import { registerWasmTrainingKernels } from './wasm';
 
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];

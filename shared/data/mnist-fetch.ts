@@ -50,6 +50,8 @@ async function downloadInto(url: string, partFile: string, timeoutMs: number): P
   if (response.status === 416) return; // already complete
   if (response.status !== 200 && response.status !== 206) throw new Error(`HTTP ${response.status}`);
   const append = response.status === 206;
+  const length = Number(response.headers.get('content-length') ?? NaN);
+  const expected = (append ? have : 0) + length;
   const out = fs.createWriteStream(partFile, { flags: append ? 'a' : 'w' });
   try {
     for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
@@ -58,6 +60,9 @@ async function downloadInto(url: string, partFile: string, timeoutMs: number): P
   } finally {
     await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
   }
+  const got = fs.statSync(partFile).size;
+  // A cut connection can end the body early without an error: keep the part for the next try.
+  if (Number.isFinite(expected) && got < expected) throw new Error(`connection closed after ${got} of ${expected} bytes`);
 }
 
 async function fetchOne(file: RemoteFile, options: Required<FetchOptions>): Promise<'present' | 'downloaded'> {

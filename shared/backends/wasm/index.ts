@@ -1,0 +1,21 @@
+/**
+ * gradfleet's training kernels for tfjs-backend-wasm 4.22, which ships no
+ * Conv2DBackpropFilter (conv nets cannot train on it as shipped) and slow
+ * loops for several other gradients. Each replacement is checked against the
+ * cpu backend in test/unit/shared/backends/wasm-kernels.test.ts.
+ */
+import { CONV_BACKPROP_KERNELS } from './conv-backprop';
+import { KernelOverride, registerOverride } from './kernel-composition';
+import { MATMUL_AND_SUM_KERNELS } from './matmul-and-sum';
+import { MAX_POOL_GRAD_KERNEL } from './max-pool-grad';
+
+export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [...CONV_BACKPROP_KERNELS, MAX_POOL_GRAD_KERNEL, ...MATMUL_AND_SUM_KERNELS];
+
+let registered = false;
+
+/** Idempotent; call before or after `tf.setBackend('wasm')`. */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  registered = true;
+  for (const kernel of WASM_KERNEL_OVERRIDES) registerOverride(kernel);
+}

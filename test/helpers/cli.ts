@@ -1,0 +1,21 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+export const CLI = path.resolve(__dirname, '../../coordinator/cli/main.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `gradfleet ARGS` as a separate process, as a user would. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): CliResult {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, CI: '1', ...env },
+    cwd,
+    timeout: 600_000,
+  });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}

@@ -1,0 +1,141 @@
+/**
+ * The `gradfleet` command as a user runs it: a separate process, its exit
+ * code, its one-line errors, and the files it leaves behind.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as zlib from 'node:zlib';
+import { IDX_FILES } from '../../shared/data/idx-dataset';
+import { runCli } from '../helpers/cli';
+import { writeIdxDataset } from '../helpers/idx-fixtures';
+import { tmpDir } from '../helpers/tmp';
+
+function expectOneLineError(r: ReturnType<typeof runCli>, message: RegExp): void {
+  assert.equal(r.code, 2, `exit code ${r.code}, stderr: ${r.stderr}`);
+  const lines = r.stderr.trim().split('\n').filter((l) => /error/.test(l));
+  assert.equal(lines.length, 1, `expected one error line, got:\n${r.stderr}`);
+  assert.match(lines[0], message);
+  assert.doesNotMatch(r.stderr, /^\s+at /m, 'no stack trace');
+}
+
+describe('gradfleet baseline', () => {
+  const runDir = path.join(tmpDir(), 'run');
+  let summary: Record<string, unknown>;
+
+  before(function () {
+    this.timeout(300_000);
+    const r = runCli(['baseline', '--model', 'mlp', '--epochs', '2', '--backend', 'wasm', '--run-dir', runDir, '--seed', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), path.join(runDir, 'summary.json'));
+    summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+  });
+
+  it('trains and writes summary.json with the fields scripts rely on', () => {
+    for (const key of ['test_accuracy', 'test_loss', 'epochs_run', 'best_epoch', 'stopped_early', 'wall_seconds', 'samples_per_second', 'workers', 'backend']) {
+      assert.ok(key in summary, `summary.json lacks ${key}`);
+    }
+    assert.equal(summary.epochs_run, 2);
+    assert.equal(summary.backend, 'wasm');
+    assert.equal(summary.workers, 1);
+    assert.ok((summary.test_accuracy as number) > 0.85, `mlp after 2 epochs: ${summary.test_accuracy}`);
+  });
+
+  it('leaves config.json, metrics.jsonl and the model in the run directory', () => {
+    assert.ok(fs.existsSync(path.join(runDir, 'config.json')));
+    const epochs = fs
+      .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.type === 'epoch');
+    assert.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
+    assert.ok(fs.existsSync(path.join(runDir, 'model', 'model.json')));
+  });
+
+  it('`gradfleet evaluate` on the saved model reproduces the test accuracy', () => {
+    const r = runCli(['evaluate', '--checkpoint', path.join(runDir, 'model'), '--backend', 'wasm', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout);
+    assert.equal(result.dataset, 'mnist-sample');
+    assert.equal(result.count, 2000);
+    assert.ok(Math.abs(result.accuracy - (summary.test_accuracy as number)) < 1e-9);
+    const total = (result.confusion as number[][]).flat().reduce((a, b) => a + b, 0);
+    assert.equal(total, 2000);
+  });
+
+  it('a plain tf.loadLayersModel script gets the same accuracy from the saved files', () => {
+    const script = `
+      const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
+      const tfl = require('@tensorflow/tfjs-layers'); const fs = require('fs'); const path = require('path');
+      const dir = ${JSON.stringify(path.join(runDir, 'model'))};
+      const handler = { load: async () => { const j = JSON.parse(fs.readFileSync(path.join(dir, 'model.json')));
+        const w = fs.readFileSync(path.join(dir, 'weights.bin'));
+        return { modelTopology: j.modelTopology, weightSpecs: j.weightsManifest[0].weights,
+                 weightData: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) }; } };
+      const { loadMnistSample } = require(${JSON.stringify(path.resolve(__dirname, '../../shared/data/mnist-sample'))});
+      (async () => {
+        await tf.setBackend('cpu');
+        const m = await tfl.loadLayersModel(handler); const d = loadMnistSample();
+        const x = tf.tensor4d(Float32Array.from(d.test.images, (v) => v / 255), [d.test.count, 28, 28, 1]);
+        const pred = tf.argMax(m.predict(x), 1).dataSync(); let ok = 0;
+        for (let i = 0; i < d.test.count; i++) if (pred[i] === d.test.labels[i]) ok++;
+        process.stdout.write(String(ok / d.test.count));
+      })();`;
+    const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.resolve(__dirname, '../../..') });
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(Math.abs(Number(r.stdout) - (summary.test_accuracy as number)) < 1e-9, `${r.stdout} vs ${summary.test_accuracy}`);
+  });
+});
+
+describe('gradfleet on bad input: one line naming the problem, exit code 2, no stack trace', () => {
+  it('an unknown model', () => expectOneLineError(runCli(['baseline', '--model', 'resnet']), /unknown model 'resnet'/));
+  it('an unknown dataset', () => expectOneLineError(runCli(['baseline', '--dataset', 'cifar10']), /unknown dataset 'cifar10'/));
+  it('an unknown backend', () => expectOneLineError(runCli(['baseline', '--backend', 'tpu']), /'tpu' is invalid|tpu/));
+  it('a negative epoch count', () => expectOneLineError(runCli(['baseline', '--epochs', '-3']), /--epochs .*-3 is below the minimum 1/));
+  it('an unknown flag', () => expectOneLineError(runCli(['baseline', '--epoch', '3']), /unknown option '--epoch'/));
+
+  it('a backend that is not installed', () =>
+    expectOneLineError(runCli(['baseline', '--backend', 'tensorflow-gpu', '--epochs', '1']), /backend 'tensorflow-gpu' is unavailable: @tensorflow\/tfjs-node-gpu is not installed/));
+
+  it('a missing IDX file', () => {
+    const dir = tmpDir();
+    writeIdxDataset(dir, { train: 20, test: 10 });
+    fs.rmSync(path.join(dir, IDX_FILES.trainImages));
+    expectOneLineError(runCli(['baseline', '--dataset', `idx:${dir}`, '--epochs', '1']), /train-images-idx3-ubyte: file not found/);
+  });
+
+  it('a corrupt IDX file', () => {
+    const dir = tmpDir();
+    writeIdxDataset(dir, { train: 20, test: 10, gzip: true });
+    const file = path.join(dir, `${IDX_FILES.testImages}.gz`);
+    fs.writeFileSync(file, zlib.gzipSync(Buffer.from([9, 9, 9, 9, 9, 9])));
+    expectOneLineError(runCli(['baseline', '--dataset', `idx:${dir}`, '--epochs', '1']), /t10k-images-idx3-ubyte\.gz: not an IDX file/);
+  });
+
+  it('an invalid model.json', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'model.json');
+    fs.writeFileSync(file, JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'NoSuchLayer', config: {} }] } } }));
+    expectOneLineError(runCli(['baseline', '--model', file, '--epochs', '1']), /model\.json: invalid model topology/);
+    fs.writeFileSync(file, '{not json');
+    expectOneLineError(runCli(['baseline', '--model', file, '--epochs', '1']), /model\.json: not valid JSON/);
+  });
+
+  it('evaluate on a directory without a model', () => expectOneLineError(runCli(['evaluate', '--checkpoint', tmpDir()]), /no model\.json here/));
+});
+
+describe('gradfleet dataset', () => {
+  it('`info` prints the identity of a dataset', () => {
+    const dir = tmpDir();
+    writeIdxDataset(dir, { train: 20, test: 10 });
+    const r = runCli(['dataset', 'info', '--dataset', `idx:${dir}`]);
+    assert.equal(r.code, 0, r.stderr);
+    const info = JSON.parse(r.stdout);
+    assert.equal(info.train, 20);
+    assert.match(info.sha256, /^[0-9a-f]{64}$/);
+  });
+
+  it('`fetch` fails with one line when no mirror answers', () =>
+    expectOneLineError(runCli(['dataset', 'fetch', 'mnist', '--data-dir', tmpDir(), '--mirror', 'http://127.0.0.1:9/']), /cannot download train-images-idx3-ubyte\.gz: no mirror succeeded/));
+});

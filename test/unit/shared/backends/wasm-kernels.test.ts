@@ -1,0 +1,161 @@
+/**
+ * gradfleet's wasm training kernels give the cpu backend's results (the
+ * numerical reference) on random shapes, including the cases the presets use.
+ */
+import { strict as assert } from 'node:assert';
+import * as tf from '@tensorflow/tfjs-core';
+import { mulberry32 } from '../../../../shared/random';
+import { maxAbs, maxAbsDiff, onBackends } from '../../../helpers/backends';
+
+type Pad = 'valid' | 'same';
+const rand = mulberry32(1234);
+const randInt = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
+const randomValues = (n: number) => Float32Array.from({ length: n }, () => rand() * 2 - 1);
+
+/** Runs the kernel on wasm and cpu with the same inputs and compares, relative to the output's scale. */
+async function expectSameOnWasmAndCpu(
+  kernel: string,
+  inputs: Record<string, { values: Float32Array; shape: number[] }>,
+  attrs: Record<string, unknown>,
+  tolerance = 1e-5,
+): Promise<void> {
+  const out = await onBackends(['wasm', 'cpu'], () =>
+    tf.tidy(() => {
+      const ts: tf.NamedTensorMap = {};
+      for (const [k, v] of Object.entries(inputs)) ts[k] = tf.tensor(v.values, v.shape);
+      const r = tf.engine().runKernel(kernel, ts, attrs as tf.NamedAttrMap) as tf.Tensor;
+      return { values: r.dataSync().slice(), shape: r.shape };
+    }),
+  );
+  assert.deepEqual(out.wasm.shape, out.cpu.shape);
+  const scale = Math.max(1, maxAbs(out.cpu.values));
+  const diff = maxAbsDiff(out.wasm.values, out.cpu.values);
+  assert.ok(diff <= tolerance * scale, `${kernel} ${JSON.stringify(attrs)}: max diff ${diff} (scale ${scale})`);
+}
+
+function convCase(pad: Pad, k: number, ci: number, co: number) {
+  const b = randInt(1, 5);
+  const h = randInt(k + 1, 14);
+  const w = randInt(k + 1, 14);
+  const oh = pad === 'same' ? h : h - k + 1;
+  const ow = pad === 'same' ? w : w - k + 1;
+  return {
+    x: { values: randomValues(b * h * w * ci), shape: [b, h, w, ci] },
+    filter: { values: randomValues(k * k * ci * co), shape: [k, k, ci, co] },
+    dy: { values: randomValues(b * oh * ow * co), shape: [b, oh, ow, co] },
+  };
+}
+
+describe('wasm training kernels', () => {
+  // The presets use 3x3 and 5x5 filters, 'valid' and 'same', 1 to 64 channels.
+  const shapes: [number, number, number][] = [
+    [1, 1, 4],
+    [3, 1, 32],
+    [3, 32, 64],
+    [5, 1, 6],
+    [5, 1, 32],
+    [5, 6, 16],
+    [2, 3, 5],
+    [4, 2, 3],
+  ];
+
+  for (const pad of ['valid', 'same'] as Pad[]) {
+    for (const [k, ci, co] of shapes) {
+      it(`Conv2DBackpropFilter matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
+        const c = convCase(pad, k, ci, co);
+        await expectSameOnWasmAndCpu('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, {
+          strides: [1, 1],
+          pad,
+          dataFormat: 'NHWC',
+          filterShape: c.filter.shape,
+        });
+      });
+
+      it(`Conv2DBackpropInput matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
+        const c = convCase(pad, k, ci, co);
+        await expectSameOnWasmAndCpu('Conv2DBackpropInput', { dy: c.dy, filter: c.filter }, {
+          strides: [1, 1],
+          pad,
+          dataFormat: 'NHWC',
+          inputShape: c.x.shape,
+        });
+      });
+    }
+  }
+
+  it('Conv2DBackpropInput with stride 2 falls back to the stock kernel and still matches cpu', async () => {
+    const x = [2, 9, 9, 3];
+    const dy = [2, 4, 4, 5];
+    await expectSameOnWasmAndCpu(
+      'Conv2DBackpropInput',
+      { dy: { values: randomValues(2 * 4 * 4 * 5), shape: dy }, filter: { values: randomValues(3 * 3 * 3 * 5), shape: [3, 3, 3, 5] } },
+      { strides: [2, 2], pad: 'valid', dataFormat: 'NHWC', inputShape: x },
+    );
+  });
+
+  for (const [size, stride, pad] of [
+    [2, 2, 'valid'],
+    [2, 2, 'same'],
+    [3, 2, 'same'],
+    [3, 1, 'valid'],
+    [2, 1, 'same'],
+  ] as [number, number, Pad][]) {
+    it(`MaxPoolGrad matches cpu, ties included: ${size}x${size} stride ${stride} ${pad}`, async () => {
+      const b = randInt(1, 4);
+      const h = randInt(5, 13);
+      const w = randInt(5, 13);
+      const c = randInt(1, 9);
+      // Quantised values after ReLU make ties common, as on flat image backgrounds.
+      const xs = Float32Array.from({ length: b * h * w * c }, () => Math.max(0, Math.round(rand() * 4 - 2)));
+      const info = tf.backend_util.computePool2DInfo([b, h, w, c], [size, size], [stride, stride], 1, pad);
+      const dyShape = info.outShape;
+      await expectSameOnWasmAndCpu(
+        'MaxPoolGrad',
+        {
+          dy: { values: randomValues(tf.util.sizeFromShape(dyShape)), shape: dyShape },
+          input: { values: xs, shape: [b, h, w, c] },
+          output: { values: new Float32Array(tf.util.sizeFromShape(dyShape)), shape: dyShape },
+        },
+        { filterSize: [size, size], strides: [stride, stride], pad },
+      );
+    });
+  }
+
+  for (const [ta, tb] of [
+    [true, false],
+    [false, true],
+    [true, true],
+  ]) {
+    for (const [m, k, n] of [
+      [64, 1600, 64],
+      [7, 300, 100],
+      [64, 10, 3136],
+    ]) {
+      it(`BatchMatMul matches cpu: [${m}x${k}]x[${k}x${n}] transposeA=${ta} transposeB=${tb}`, async () => {
+        const aShape = ta ? [k, m] : [m, k];
+        const bShape = tb ? [n, k] : [k, n];
+        await expectSameOnWasmAndCpu(
+          'BatchMatMul',
+          { a: { values: randomValues(m * k), shape: aShape }, b: { values: randomValues(k * n), shape: bShape } },
+          { transposeA: ta, transposeB: tb },
+        );
+      });
+    }
+  }
+
+  for (const shape of [
+    [64, 26, 26, 32],
+    [3, 7, 5],
+    [97, 10],
+    [1, 1, 1, 4],
+  ]) {
+    it(`Sum over all but the last axis matches cpu: [${shape}]`, async () => {
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      await expectSameOnWasmAndCpu('Sum', { x: { values: randomValues(tf.util.sizeFromShape(shape)), shape } }, { axis: axes, keepDims: false });
+    });
+  }
+
+  it('Sum over other axes still uses the stock kernel and matches cpu', async () => {
+    await expectSameOnWasmAndCpu('Sum', { x: { values: randomValues(60), shape: [3, 4, 5] } }, { axis: [1], keepDims: true });
+  });
+});
