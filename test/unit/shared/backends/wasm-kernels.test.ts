@@ -159,3 +159,19 @@ describe('wasm training kernels', () => {
     await expectSameOnWasmAndCpu('Sum', { x: { values: randomValues(60), shape: [3, 4, 5] } }, { axis: [1], keepDims: true });
   });
 });
+
+describe('wasm Identity and same-dtype Cast share their input instead of copying', () => {
+  it('give equal values, and the input survives disposing the copy (and the reverse)', async () => {
+    await onBackends(['wasm'], () => {
+      const x = tf.tensor([1, 2, 3]);
+      const y = tf.clone(x);
+      const z = tf.cast(x, 'float32');
+      y.dispose();
+      assert.deepEqual([...x.dataSync()], [1, 2, 3]);
+      x.dispose();
+      assert.deepEqual([...z.dataSync()], [1, 2, 3]);
+      z.dispose();
+      assert.deepEqual([...tf.cast(tf.tensor([1.7, -2.2]), 'int32').dataSync()], [1, -2]);
+    });
+  });
+});
