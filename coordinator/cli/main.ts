@@ -7,8 +7,12 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runBaseline } from '../baseline';
+import { CoordinatorOptions, startCoordinator } from '../coordinator';
+import { runLocalCluster } from '../local-cluster';
+import { formatStatus, queryStatus } from '../status-client';
 import { evaluateCheckpoint } from '../evaluate-checkpoint';
-import { TRAINING_OPTIONS } from '../../shared/config/option-table';
+import { COORDINATOR_OPTIONS, OptionSpec, TRAINING_OPTIONS, WORKER_OPTIONS } from '../../shared/config/option-table';
+import type { OptionValues } from '../../shared/config/resolve-options';
 import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
@@ -25,6 +29,31 @@ const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
   ['dataset', 'dataDir', 'imageSize', 'channels', 'backend', 'logLevel', 'logFormat', 'config'].includes(s.key),
 );
 
+function coordinatorOptions(v: OptionValues): CoordinatorOptions {
+  return {
+    ...compileTrainingOptions(v),
+    host: v.host as string,
+    port: v.port as number,
+    minWorkers: v.minWorkers as number,
+    maxWorkers: v.maxWorkers as number,
+    compress: v.compress as CoordinatorOptions['compress'],
+    shardDeadlineFactor: v.shardDeadlineFactor as number,
+    minShardDeadline: v.minShardDeadline as number,
+  };
+}
+
+const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATOR_OPTIONS];
+const LOCAL_SPECS: readonly OptionSpec[] = [
+  ...CLUSTER_SPECS,
+  { key: 'workers', type: 'int', default: 2, min: 1, max: 64, description: 'worker processes to start' },
+];
+
+/** Loads the worker module only for `gradfleet worker`: the coordinator side never imports it otherwise. */
+function workerModule(): typeof import('../../worker/worker') {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require('../../worker/worker');
+}
+
 function buildProgram(): Command {
   const program = new Command('gradfleet')
     .description('data-parallel TensorFlow.js training across gRPC-connected workers')
@@ -37,6 +66,58 @@ function buildProgram(): Command {
     configureLogging({ level: o.logLevel, format: o.logFormat });
     const result = await runBaseline(o);
     process.stdout.write(`${result.summaryPath}\n`);
+  });
+
+  const coordinatorCmd = program.command('coordinator').description('serve a training run to workers and drive it');
+  addTableOptions(coordinatorCmd, CLUSTER_SPECS).action(async () => {
+    const o = coordinatorOptions(resolveCommandOptions(coordinatorCmd, CLUSTER_SPECS));
+    configureLogging({ level: o.logLevel, format: o.logFormat });
+    const handle = await startCoordinator(o);
+    if (o.port === 0) process.stdout.write(`listening on ${o.host}:${handle.port}\n`);
+    const stop = () => void handle.stop('interrupted');
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    const result = await handle.result;
+    process.stdout.write(`${result.summaryPath}\n`);
+  });
+
+  const workerCmd = program.command('worker').description('join a run and compute gradients');
+  addTableOptions(workerCmd, WORKER_OPTIONS).action(async () => {
+    const v = resolveCommandOptions(workerCmd, WORKER_OPTIONS);
+    configureLogging({ level: v.logLevel as 'info', format: v.logFormat as 'human' });
+    const worker = workerModule().startWorker({
+      coordinator: v.coordinator as string,
+      backend: v.backend as 'auto',
+      gpu: v.gpu as number | undefined,
+      dataDir: v.dataDir as string,
+      cacheDir: v.cacheDir as string,
+      name: v.name as string | undefined,
+      runId: v.runId as string | undefined,
+    });
+    const stop = () => worker.stop();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    await worker.done;
+  });
+
+  const localCmd = program.command('local').description('a coordinator and N worker processes on this machine');
+  addTableOptions(localCmd, LOCAL_SPECS).action(async () => {
+    const v = resolveCommandOptions(localCmd, LOCAL_SPECS);
+    const o = coordinatorOptions(v);
+    configureLogging({ level: o.logLevel, format: o.logFormat });
+    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend });
+    process.stdout.write(`${result.summaryPath}\n`);
+  });
+
+  const statusCmd = program
+    .command('status')
+    .description('live view of a run: step, epoch, metrics, one row per worker')
+    .option('--coordinator <host:port>', 'the coordinator', '127.0.0.1:50051')
+    .option('--json', 'print the status as JSON');
+  statusCmd.action(async () => {
+    const flags = statusCmd.opts<{ coordinator: string; json?: boolean }>();
+    const s = await queryStatus(flags.coordinator);
+    process.stdout.write(flags.json ? `${JSON.stringify(s)}\n` : `${formatStatus(s)}\n`);
   });
 
   const evaluateCmd = program

@@ -20,3 +20,8 @@ export function gradfleetEnvironment(env: NodeJS.ProcessEnv = process.env): Reco
 export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
   return process.stdout.isTTY === true && env.CI === undefined;
 }
+
+/** Restricts CUDA to one GPU; must run before a tensorflow-gpu backend loads. */
+export function selectGpu(index: number, env: NodeJS.ProcessEnv = process.env): void {
+  env.CUDA_VISIBLE_DEVICES = String(index);
+}

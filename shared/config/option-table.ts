@@ -31,6 +31,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'imageSize', type: 'int', default: 28, min: 4, max: 1024, description: 'folder datasets: images are resized to this square size' },
   { key: 'channels', type: 'int', default: 1, choices: ['1', '3'], description: 'folder datasets: 1 (grey) or 3 (RGB)' },
   { key: 'epochs', type: 'int', default: 5, min: 1, max: 100_000, description: 'epochs to train' },
+  { key: 'maxSteps', type: 'int', default: 0, min: 0, description: 'stop after this many steps in total (0 = no limit)' },
   { key: 'batchSize', type: 'int', default: 64, min: 1, max: 65_536, description: 'global batch size (split across workers)' },
   { key: 'optimizer', type: 'string', default: 'adam', choices: OPTIMIZER_NAMES, description: 'optimizer' },
   { key: 'lr', type: 'number', default: 0.001, above: 0, max: 100, description: 'learning rate' },
@@ -70,3 +71,27 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
 export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
+
+/** Options of the coordinator (and `local`) on top of the training options. */
+export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
+  { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to listen on' },
+  { key: 'port', type: 'int', default: 50051, min: 0, max: 65535, description: 'port to listen on (0 picks a free one and prints it)' },
+  { key: 'minWorkers', type: 'int', default: 1, min: 1, max: 4096, description: 'pause training while fewer workers are connected' },
+  { key: 'maxWorkers', type: 'int', default: 256, min: 1, max: 4096, description: 'refuse workers beyond this many' },
+  { key: 'compress', type: 'string', default: 'none', choices: ['none', 'fp16', 'bf16'], description: 'gradient compression on the wire' },
+  { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
+  { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned' },
+];
+
+/** Options of `gradfleet worker`. */
+export const WORKER_OPTIONS: readonly OptionSpec[] = [
+  { key: 'coordinator', type: 'string', default: '127.0.0.1:50051', description: 'HOST:PORT of the coordinator' },
+  { key: 'backend', type: 'string', default: 'auto', choices: BACKEND_NAMES, description: 'compute backend' },
+  { key: 'gpu', type: 'int', min: 0, max: 64, description: 'GPU index on multi-GPU hosts (sets CUDA_VISIBLE_DEVICES)' },
+  { key: 'dataDir', type: 'string', default: 'data/mnist', description: "where 'mnist' finds its IDX files" },
+  { key: 'cacheDir', type: 'string', default: '.gradfleet-cache', description: 'where datasets received from the coordinator are kept' },
+  { key: 'name', type: 'string', description: 'a name for this worker in logs and status (default: host name and pid)' },
+  { key: 'runId', type: 'string', description: 'only join this run' },
+  { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
+  { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },
+];

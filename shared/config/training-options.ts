@@ -18,6 +18,7 @@ export interface TrainingOptions {
   imageSize: number;
   channels: 1 | 3;
   epochs: number;
+  maxSteps: number;
   batchSize: number;
   optimizer: OptimizerName;
   lr: number;
@@ -66,6 +67,7 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
     imageSize: v.imageSize as number,
     channels: v.channels as 1 | 3,
     epochs: v.epochs as number,
+    maxSteps: v.maxSteps as number,
     batchSize: v.batchSize as number,
     optimizer: v.optimizer as OptimizerName,
     lr: v.lr as number,

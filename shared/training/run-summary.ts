@@ -10,6 +10,7 @@ export interface RunSummary {
   test_accuracy: number;
   test_loss: number;
   epochs_run: number;
+  steps_run: number;
   best_epoch: number;
   stopped_early: boolean;
   wall_seconds: number;

@@ -38,6 +38,8 @@ export interface TrainingLoopInput {
   validationIndices: Uint32Array;
   batchSize: number;
   epochs: number;
+  /** Stop after this many steps in total (0 = no limit); the epoch in progress still gets its validation. */
+  maxSteps?: number;
   seed: number;
   source: GradientSource;
   update: ParameterUpdate;
@@ -77,7 +79,8 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
     let lossSum = 0;
     let correct = 0;
     let samples = 0;
-    for (let s = 0; s < perEpoch; s++) {
+    const stepLimit = input.maxSteps !== undefined && input.maxSteps > 0 ? input.maxSteps : Infinity;
+    for (let s = 0; s < perEpoch && position.step < stepLimit; s++) {
       const stepStart = process.hrtime.bigint();
       const indices = globalBatch(order, input.batchSize, s);
       const sums = await input.source.computeBatch({ step: position.step, epoch, indices, seed });
@@ -117,6 +120,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
     history.push(logs);
     position.epoch++;
     await callbacks.onEpochEnd(logs, loop);
+    if (position.step >= stepLimit) break;
   }
   await callbacks.onTrainEnd(history);
   return { history, position, stoppedEarly: loop.stopTraining, samplesTrained, stepSeconds, trainSeconds: secondsSince(begin) };

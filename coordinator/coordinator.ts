@@ -1,0 +1,171 @@
+/**
+ * `startCoordinator(options)`: serves a run to workers and drives it. The
+ * training loop, optimizer and evaluation are the one-process ones; the
+ * gradients come from the step scheduler, which farms shards out to workers.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { TrainingOptions } from '../shared/config/training-options';
+import { packDataset } from '../shared/data/dataset-archive';
+import { getLogger } from '../shared/logging';
+import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
+import { prepareRun } from '../shared/training/run-setup';
+import type { WireDType } from '../shared/wire/tensor-codec';
+import type { StatusReplyMsg } from '../shared/wire/protocol';
+import { startGrpcServer } from './grpc/server';
+import { Membership } from './membership';
+import { StepScheduler } from './step-scheduler';
+import { runTrainingSession, SessionResult } from './training-session';
+import { WeightsBroadcast } from './weights-broadcast';
+
+export interface CoordinatorOptions extends TrainingOptions {
+  host: string;
+  port: number;
+  minWorkers: number;
+  maxWorkers: number;
+  compress: 'none' | 'fp16' | 'bf16';
+  shardDeadlineFactor: number;
+  /** Seconds. */
+  minShardDeadline: number;
+}
+
+export interface CoordinatorHandle {
+  port: number;
+  result: Promise<SessionResult>;
+  /** Bytes of tensors and indices sent and received on worker sessions so far. */
+  traffic: { sent: number; received: number };
+  stop(reason: string): Promise<void>;
+}
+
+const WIRE_DTYPE: Record<CoordinatorOptions['compress'], WireDType> = { none: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+/** Per tensor set: far above any preset (cnn: 13 MB), far below what would hurt the coordinator. */
+const MAX_TENSOR_BYTES = 512 * 2 ** 20;
+
+export async function startCoordinator(o: CoordinatorOptions): Promise<CoordinatorHandle> {
+  const log = getLogger({ component: 'coordinator', runId: o.runId });
+  const run = await prepareRun(o);
+  const membership = new Membership(o.maxWorkers);
+  const weights = new WeightsBroadcast(run.model);
+  const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
+  const scheduler = new StepScheduler(
+    membership,
+    {
+      minWorkers: o.minWorkers,
+      deadlineFactor: o.shardDeadlineFactor,
+      minDeadlineMs: o.minShardDeadline * 1000,
+      gradientSizes: gradientSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1)),
+    },
+    log,
+  );
+  const traffic = { sent: 0, received: 0 };
+  const live = { state: 'waiting', step: 0, epoch: 0, last: undefined as StepLogs | undefined, epochLogs: undefined as EpochLogs | undefined };
+  let packed: Buffer | undefined;
+  const status = (): StatusReplyMsg => ({
+    runId: o.runId,
+    state: live.state,
+    step: live.step,
+    epoch: live.epoch,
+    epochs: o.epochs,
+    loss: live.last?.loss ?? NaN,
+    accuracy: live.last?.accuracy ?? NaN,
+    valLoss: live.epochLogs?.val_loss ?? NaN,
+    valAccuracy: live.epochLogs?.val_accuracy ?? NaN,
+    samplesPerSecond: live.last ? live.last.samples / live.last.seconds : 0,
+    model: o.model,
+    dataset: run.dataset.name,
+    workers: membership.live().map((m) => ({
+      workerId: m.id,
+      name: m.link.name,
+      address: m.link.address,
+      backend: m.link.backend,
+      state: m.state,
+      samplesPerSecond: m.samplesPerSecond,
+      lastSeenUnixMs: m.lastSeen,
+      shardsDone: m.shardsDone,
+    })),
+  });
+  const { server, port } = await startGrpcServer(o.host, o.port, {
+    log,
+    status,
+    dataset: { sha256: run.dataset.sha256, pack: () => (packed ??= packDataset(run.dataset)) },
+    session: {
+      runId: o.runId,
+      membership,
+      scheduler,
+      weights,
+      gradientSpecs,
+      gradientDtype: WIRE_DTYPE[o.compress],
+      maxTensorBytes: MAX_TENSOR_BYTES,
+      log,
+      traffic,
+      welcome: {
+        runId: o.runId,
+        modelTopologyJson: JSON.stringify(run.model.toJSON(null, false)),
+        dataset: {
+          name: run.dataset.name,
+          sha256: run.dataset.sha256,
+          height: run.dataset.shape.height,
+          width: run.dataset.shape.width,
+          channels: run.dataset.shape.channels,
+          numClasses: run.dataset.numClasses,
+          trainCount: run.dataset.train.count,
+        },
+        augmentShift: o.augment?.shift ?? 0,
+        augmentRotate: o.augment?.rotate ?? 0,
+        heartbeatIntervalMs: 2000,
+      },
+    },
+  });
+  log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
+
+  const shutdown = async (reason: string) => {
+    for (const m of membership.live()) m.link.close(reason);
+    await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
+  };
+  const result = runTrainingSession({
+    command: 'coordinator',
+    options: o,
+    run,
+    source: scheduler,
+    workers: () => membership.live().length,
+    callbacks: [
+      {
+        onTrainBegin: () => {
+          live.state = 'training';
+        },
+        onEpochBegin: (epoch) => {
+          live.epoch = epoch;
+        },
+        onStepEnd: (s) => {
+          scheduler.setWeightsVersion(weights.bump());
+          live.step = s.step;
+          live.last = s;
+        },
+        onEpochEnd: (e) => {
+          live.epochLogs = e;
+        },
+      },
+    ],
+    extraSummary: () => ({ compress: o.compress, bytes_sent: traffic.sent, bytes_received: traffic.received }),
+  }).then(
+    async (r) => {
+      live.state = 'done';
+      await shutdown('training finished');
+      return r;
+    },
+    async (err: Error) => {
+      live.state = 'failed';
+      await shutdown(`training failed: ${err.message}`);
+      throw err;
+    },
+  );
+  return {
+    port,
+    result,
+    traffic,
+    stop: async (reason) => {
+      scheduler.stop(reason);
+      await shutdown(reason);
+      (server as grpc.Server).forceShutdown();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The coordinator's gRPC server: wires the services of proto/gradfleet.proto
+ * to their adapters and binds the address. Worker sessions live in
+ * worker-session.ts; the dataset transfer and status are small enough to be
+ * here.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { ConfigError } from '../../shared/errors';
+import type { Logger } from '../../shared/logging';
+import { MAX_CHUNK_BYTES } from '../../shared/wire/tensor-codec';
+import { CHANNEL_OPTIONS, DatasetChunkMsg, DatasetRequestMsg, protocol, StatusReplyMsg } from '../../shared/wire/protocol';
+import { handleWorkerSession, SessionContext } from './worker-session';
+
+export interface ServerDeps {
+  session: SessionContext;
+  /** The packed dataset (built on first request) and its identity. */
+  dataset: { sha256: string; pack: () => Buffer };
+  status: () => StatusReplyMsg;
+  log: Logger;
+}
+
+export async function startGrpcServer(host: string, port: number, deps: ServerDeps): Promise<{ server: grpc.Server; port: number }> {
+  const v1 = protocol();
+  const server = new grpc.Server(CHANNEL_OPTIONS);
+  server.addService(v1.Training.service, {
+    Session: (call: Parameters<typeof handleWorkerSession>[0]) => handleWorkerSession(call, deps.session),
+    FetchDataset: (call: grpc.ServerWritableStream<DatasetRequestMsg, DatasetChunkMsg>) => {
+      const req = call.request;
+      if (req.runId !== deps.session.runId || req.sha256 !== deps.dataset.sha256) {
+        call.destroy({ code: grpc.status.FAILED_PRECONDITION, details: `this coordinator serves dataset ${deps.dataset.sha256.slice(0, 12)}... of run ${deps.session.runId}` } as grpc.ServiceError);
+        return;
+      }
+      const bytes = deps.dataset.pack();
+      deps.log.info(`streaming the dataset (${(bytes.length / 2 ** 20).toFixed(1)} MiB) to ${call.getPeer()}`);
+      for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK_BYTES) {
+        call.write({ offset, totalBytes: bytes.length, data: bytes.subarray(offset, offset + MAX_CHUNK_BYTES) });
+      }
+      call.end();
+    },
+  });
+  server.addService(v1.Operator.service, {
+    Status: (_call: grpc.ServerUnaryCall<unknown, StatusReplyMsg>, callback: grpc.sendUnaryData<StatusReplyMsg>) => callback(null, deps.status()),
+  });
+  const bound = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  ).catch((err: Error) => {
+    throw new ConfigError(`cannot listen on ${host}:${port}: ${err.message}`);
+  });
+  return { server, port: bound };
+}

@@ -1,0 +1,172 @@
+/**
+ * The coordinator's side of a worker's Session stream. It only adapts:
+ * decodes and checks messages, and hands the domain (membership, step
+ * scheduler) plain values. A message it cannot accept is logged with its
+ * reason; a worker that breaks the protocol is dropped, and the step
+ * scheduler gives its shard to another worker.
+ */
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../shared/logging';
+import { TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
+import {
+  CoordinatorMessage,
+  dtypeName,
+  GradientHeaderMsg,
+  PROTOCOL_VERSION,
+  WelcomeMsg,
+  wireDType,
+  WorkerMessage,
+} from '../../shared/wire/protocol';
+import type { Member, Membership, ShardAssignment, WorkerLink } from '../membership';
+import type { StepScheduler } from '../step-scheduler';
+import type { WeightsBroadcast } from '../weights-broadcast';
+
+export interface SessionContext {
+  runId: string;
+  membership: Membership;
+  scheduler: StepScheduler;
+  weights: WeightsBroadcast;
+  gradientSpecs: TensorSpec[];
+  gradientDtype: WireDType;
+  maxTensorBytes: number;
+  welcome: Omit<WelcomeMsg, 'workerId' | 'gradientDtype'>;
+  log: Logger;
+  /** Bytes written and read on sessions, for the benchmarks and metrics. */
+  traffic: { sent: number; received: number };
+}
+
+type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
+
+class GrpcWorkerLink implements WorkerLink {
+  private sentVersion = -1;
+  private closed = false;
+
+  constructor(
+    private readonly call: SessionCall,
+    private readonly ctx: SessionContext,
+    readonly name: string,
+    readonly backend: string,
+  ) {}
+
+  get address(): string {
+    return this.call.getPeer();
+  }
+
+  private write(msg: CoordinatorMessage, bytes = 0): void {
+    if (this.closed) return;
+    this.ctx.traffic.sent += bytes;
+    this.call.write(msg);
+  }
+
+  sendWeights(version: number): void {
+    if (this.sentVersion === version) return;
+    const w = this.ctx.weights.current();
+    this.write({ body: 'weights', weights: { version: w.version, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
+    for (const c of w.chunks) this.write({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, c.data.byteLength);
+    this.sentVersion = version;
+  }
+
+  assign(a: ShardAssignment): void {
+    const indices = Buffer.from(a.indices.buffer, a.indices.byteOffset, a.indices.byteLength);
+    this.write({ body: 'assignment', assignment: { step: a.step, epoch: a.epoch, weightsVersion: a.weightsVersion, shardId: a.shardId, indices, seed: a.seed } }, indices.byteLength);
+  }
+
+  close(reason: string): void {
+    if (this.closed) return;
+    this.write({ body: 'stop', stop: { reason } });
+    this.closed = true;
+    this.call.end();
+  }
+}
+
+export function handleWorkerSession(call: SessionCall, ctx: SessionContext): void {
+  let member: Member | undefined;
+  let pending: { header: GradientHeaderMsg; assembler: TensorSetAssembler } | undefined;
+  const log = ctx.log;
+
+  const drop = (reason: string) => {
+    log.warn(`dropping worker ${member?.id ?? call.getPeer()}: ${reason}`);
+    if (member !== undefined) {
+      ctx.membership.leave(member.id, reason);
+      member.link.close(reason);
+    } else {
+      call.write({ body: 'reject', reject: { reason } });
+      call.end();
+    }
+  };
+
+  const onJoin = (msg: WorkerMessage) => {
+    const join = msg.join!;
+    if (join.protocolVersion !== PROTOCOL_VERSION) return drop(`protocol version ${join.protocolVersion}, this coordinator speaks ${PROTOCOL_VERSION}`);
+    if (join.runId !== '' && join.runId !== ctx.runId) return drop(`worker asked for run '${join.runId}', this coordinator runs '${ctx.runId}'`);
+    const link = new GrpcWorkerLink(call, ctx, join.workerName, join.backend);
+    try {
+      member = ctx.membership.join(link);
+    } catch (err) {
+      return drop((err as Error).message);
+    }
+    log.info(`worker ${member.id} joined from ${link.address} (${join.workerName}, ${join.backend}); admitted at the next step`);
+    call.write({ body: 'welcome', welcome: { ...ctx.welcome, workerId: member.id, gradientDtype: dtypeName(ctx.gradientDtype) } });
+    ctx.scheduler.notifyJoined();
+  };
+
+  const onGradient = (header: GradientHeaderMsg) => {
+    if (header.tensors === null) return drop('gradient without a tensor header');
+    if (wireDType(header.tensors.dtype) !== ctx.gradientDtype) return drop(`gradient in ${header.tensors.dtype}, the run uses ${ctx.gradientDtype}`);
+    const assembler = new TensorSetAssembler(
+      { tensors: header.tensors.tensors, dtype: ctx.gradientDtype, totalBytes: header.tensors.totalBytes },
+      ctx.gradientSpecs,
+      ctx.maxTensorBytes,
+    );
+    pending = { header, assembler };
+  };
+
+  const onChunk = (offset: number, data: Buffer) => {
+    if (pending === undefined) return drop('tensor chunk without a header');
+    ctx.traffic.received += data.byteLength;
+    if (!pending.assembler.add(offset, data)) return;
+    const { header, assembler } = pending;
+    pending = undefined;
+    const rejected = ctx.scheduler.deliver({
+      workerId: member!.id,
+      step: header.step,
+      weightsVersion: header.weightsVersion,
+      shardId: header.shardId,
+      computeMs: header.computeMs,
+      sums: { grads: assembler.values(), count: header.count, lossSum: header.lossSum, correct: header.correct },
+    });
+    if (rejected !== undefined) log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
+  };
+
+  call.on('data', (msg: WorkerMessage) => {
+    try {
+      if (member === undefined) {
+        if (msg.body !== 'join') return drop(`expected join first, got ${msg.body ?? 'an empty message'}`);
+        return onJoin(msg);
+      }
+      ctx.membership.touch(member.id);
+      if (msg.runId !== ctx.runId) return drop(`message for run '${msg.runId}', this coordinator runs '${ctx.runId}'`);
+      switch (msg.body) {
+        case 'gradient':
+          return onGradient(msg.gradient!);
+        case 'chunk':
+          return onChunk(msg.chunk!.offset, msg.chunk!.data);
+        case 'heartbeat':
+          return;
+        default:
+          return drop(`unexpected message ${msg.body ?? '(empty)'}`);
+      }
+    } catch (err) {
+      if (err instanceof WireFormatError || err instanceof RangeError) return drop((err as Error).message);
+      log.error(`session of ${member?.id ?? call.getPeer()} failed: ${(err as Error).stack}`);
+      drop('internal error');
+    }
+  });
+  const gone = (why: string) => () => member !== undefined && ctx.membership.leave(member.id, why);
+  call.on('end', () => {
+    gone('disconnected')();
+    call.end();
+  });
+  call.on('error', (err) => gone(`stream error: ${err.message}`)());
+  call.on('cancelled', gone('stream cancelled'));
+}

@@ -1,0 +1,35 @@
+/** `gradfleet status`: asks a coordinator's Operator service for a snapshot of its run. */
+import * as grpc from '@grpc/grpc-js';
+import { NetworkError } from '../shared/errors';
+import { CHANNEL_OPTIONS, protocol, StatusReplyMsg } from '../shared/wire/protocol';
+
+export async function queryStatus(address: string, timeoutMs = 5000): Promise<StatusReplyMsg> {
+  const client = new (protocol().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
+    Status(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, reply: StatusReplyMsg) => void): void;
+    close(): void;
+  };
+  try {
+    return await new Promise<StatusReplyMsg>((resolve, reject) =>
+      client.Status({}, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply))),
+    );
+  } catch (err) {
+    throw new NetworkError(`no coordinator answered at ${address}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+  } finally {
+    client.close();
+  }
+}
+
+const fmt = (n: number, digits = 4) => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+export function formatStatus(s: StatusReplyMsg): string {
+  const lines = [
+    `run ${s.runId} (${s.model} on ${s.dataset}): ${s.state}, epoch ${s.epoch}/${s.epochs}, step ${s.step}`,
+    `loss ${fmt(s.loss)} acc ${fmt(s.accuracy)} val_loss ${fmt(s.valLoss)} val_acc ${fmt(s.valAccuracy)}, ${fmt(s.samplesPerSecond, 0)} samples/s`,
+    '',
+    ['worker', 'name', 'address', 'backend', 'state', 'samples/s', 'shards', 'last seen'].join('\t'),
+    ...s.workers.map((w) =>
+      [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, `${((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1)} s ago`].join('\t'),
+    ),
+  ];
+  return lines.join('\n');
+}

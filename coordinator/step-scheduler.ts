@@ -1,0 +1,197 @@
+/**
+ * One synchronous step across the workers: admit newcomers, make sure every
+ * worker has the current weights, cut the global batch into shards by
+ * throughput, collect each shard's gradient sums, and add them up in shard
+ * order. A shard whose worker leaves, misses its deadline or sends an
+ * unusable gradient goes to another worker in the same step: no step is
+ * skipped and no sample is counted twice.
+ */
+import type { Logger } from '../shared/logging';
+import type { GradientSums } from '../shared/training/gradient-step';
+import { addSums, emptySums } from '../shared/training/gradient-sums';
+import type { GradientSource, StepWork } from '../shared/training/training-loop';
+import type { Member, Membership } from './membership';
+import { planShards } from './shard-planner';
+
+export interface ShardResult {
+  workerId: string;
+  step: number;
+  weightsVersion: number;
+  shardId: number;
+  sums: GradientSums;
+  computeMs: number;
+}
+
+export interface SchedulerOptions {
+  minWorkers: number;
+  /** A shard may take this multiple of the median shard time before it is reassigned. */
+  deadlineFactor: number;
+  /** ... but never less than this. */
+  minDeadlineMs: number;
+  gradientSizes: number[];
+}
+
+interface PendingShard {
+  shardId: number;
+  indices: Uint32Array;
+  workerId: string;
+  attempt: number;
+  timer?: NodeJS.Timeout;
+  result?: GradientSums;
+}
+
+export class StepScheduler implements GradientSource {
+  lastWorkerCount = 0;
+  private weightsVersion = 0;
+  private current: { step: number; shards: PendingShard[]; work: StepWork; settle: () => void; fail: (e: Error) => void } | undefined;
+  private readonly recentShardMs: number[] = [];
+  private waitingForWorkers: (() => void) | undefined;
+  stopped = false;
+
+  constructor(
+    private readonly membership: Membership,
+    private readonly options: SchedulerOptions,
+    private readonly log: Logger,
+  ) {
+    membership.on('left', (member, reason) => {
+      this.log.warn(`worker ${member.id} (${member.link.address}) left: ${reason}`);
+      this.reassignFrom(member.id, `worker ${member.id} left`);
+    });
+  }
+
+  /** Called after every optimizer update: the weights workers must use from now on. */
+  setWeightsVersion(version: number): void {
+    this.weightsVersion = version;
+  }
+
+  /** Wakes a step waiting for workers (a worker joined). */
+  notifyJoined(): void {
+    this.waitingForWorkers?.();
+  }
+
+  async computeBatch(work: StepWork): Promise<GradientSums> {
+    const members = await this.enoughWorkers();
+    for (const m of members) m.link.sendWeights(this.weightsVersion);
+    const ranges = planShards(work.indices.length, members.map((m) => m.samplesPerSecond));
+    const shards: PendingShard[] = ranges
+      .map((r, i) => ({ shardId: i, indices: work.indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
+      .filter((s) => s.indices.length > 0);
+    this.lastWorkerCount = members.length;
+    await new Promise<void>((settle, fail) => {
+      this.current = { step: work.step, shards, work, settle, fail };
+      for (const s of shards) this.send(s);
+    });
+    this.current = undefined;
+    const total = emptySums(this.options.gradientSizes);
+    for (const s of shards) addSums(total, s.result!);
+    return total;
+  }
+
+  /** A decoded gradient from a worker. Returns why it was rejected, or undefined if accepted. */
+  deliver(r: ShardResult): string | undefined {
+    const cur = this.current;
+    if (cur === undefined || r.step !== cur.step) return `stale step ${r.step} (current ${cur?.step ?? 'none'})`;
+    if (r.weightsVersion !== this.weightsVersion) return `computed on weights version ${r.weightsVersion}, current is ${this.weightsVersion}`;
+    const shard = cur.shards.find((s) => s.shardId === r.shardId);
+    if (shard === undefined) return `unknown shard ${r.shardId}`;
+    if (shard.result !== undefined || shard.workerId !== r.workerId) return `shard ${r.shardId} is no longer assigned to ${r.workerId}`;
+    if (r.sums.count !== shard.indices.length) return `gradient over ${r.sums.count} samples, shard has ${shard.indices.length}`;
+    const bad = firstNonFinite(r.sums);
+    if (bad !== undefined) {
+      this.reassign(shard, `non-finite gradient from ${r.workerId} (${bad})`);
+      return `gradient contains ${bad}`;
+    }
+    clearTimeout(shard.timer);
+    shard.result = r.sums;
+    this.recentShardMs.push(r.computeMs);
+    if (this.recentShardMs.length > 50) this.recentShardMs.shift();
+    this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
+    if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
+    return undefined;
+  }
+
+  stop(reason: string): void {
+    this.stopped = true;
+    this.waitingForWorkers?.();
+    this.current?.fail(new Error(reason));
+  }
+
+  private async enoughWorkers(): Promise<Member[]> {
+    let warned = false;
+    for (;;) {
+      if (this.stopped) throw new Error('coordinator stopped');
+      this.membership.admitPending();
+      const active = this.membership.active();
+      if (active.length >= this.options.minWorkers && active.length > 0) return active;
+      if (!warned) {
+        this.log.info(`waiting for workers: ${active.length} of ${Math.max(1, this.options.minWorkers)} needed; training is paused`);
+        warned = true;
+      }
+      await new Promise<void>((resolve) => {
+        this.waitingForWorkers = resolve;
+        setTimeout(resolve, 1000).unref();
+      });
+    }
+  }
+
+  private deadlineMs(): number {
+    const sorted = [...this.recentShardMs].sort((a, b) => a - b);
+    const median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : 0;
+    return Math.max(this.options.minDeadlineMs, this.options.deadlineFactor * median);
+  }
+
+  private send(shard: PendingShard): void {
+    const member = this.membership.get(shard.workerId);
+    const cur = this.current!;
+    if (member === undefined) {
+      this.reassign(shard, `worker ${shard.workerId} is gone`);
+      return;
+    }
+    member.link.sendWeights(this.weightsVersion);
+    member.link.assign({
+      step: cur.step,
+      epoch: cur.work.epoch,
+      weightsVersion: this.weightsVersion,
+      shardId: shard.shardId,
+      indices: shard.indices,
+      seed: cur.work.seed,
+    });
+    const attempt = shard.attempt;
+    shard.timer = setTimeout(() => {
+      if (shard.result === undefined && shard.attempt === attempt) {
+        const ms = this.deadlineMs();
+        this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it`);
+        this.membership.leave(shard.workerId, `missed shard deadline (${ms} ms)`);
+        member.link.close('missed shard deadline');
+      }
+    }, this.deadlineMs());
+    shard.timer.unref();
+  }
+
+  private reassignFrom(workerId: string, why: string): void {
+    for (const s of this.current?.shards ?? []) if (s.workerId === workerId && s.result === undefined) this.reassign(s, why);
+  }
+
+  private reassign(shard: PendingShard, why: string): void {
+    clearTimeout(shard.timer);
+    const candidates = this.membership.active().filter((m) => m.id !== shard.workerId);
+    const pool = candidates.length > 0 ? candidates : this.membership.active();
+    if (pool.length === 0) {
+      // Wait for a worker to come back, then retry this shard.
+      this.log.warn(`no worker left for shard ${shard.shardId} (${why}); waiting`);
+      void this.enoughWorkers().then(() => this.reassign(shard, why), (err) => this.current?.fail(err as Error));
+      return;
+    }
+    const target = pool.reduce((a, b) => (b.samplesPerSecond > a.samplesPerSecond ? b : a));
+    this.log.info(`reassigning shard ${shard.shardId} of step ${this.current?.step} to ${target.id}: ${why}`);
+    shard.workerId = target.id;
+    shard.attempt++;
+    this.send(shard);
+  }
+}
+
+function firstNonFinite(sums: GradientSums): string | undefined {
+  if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';
+  for (const g of sums.grads) for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) return Number.isNaN(g[i]) ? 'NaN' : 'Inf';
+  return undefined;
+}

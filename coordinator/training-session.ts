@@ -1,0 +1,111 @@
+/**
+ * A training run from first step to summary.json, wherever the gradients
+ * come from: `baseline` computes them in this process, the coordinator
+ * gets them from workers. Both write the same run directory.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { isInteractive } from '../shared/config/env';
+import type { TrainingOptions } from '../shared/config/training-options';
+import type { LabelledImages } from '../shared/data/dataset';
+import { layersModelFiles } from '../shared/io/layers-model-files';
+import { getLogger } from '../shared/logging';
+import type { TrainingCallback } from '../shared/training/callbacks';
+import { EarlyStopping } from '../shared/training/early-stopping';
+import { evaluate, EvaluationResult } from '../shared/training/evaluation';
+import { MetricsLogCallback } from '../shared/training/metrics-log-callback';
+import { ProgressCallback } from '../shared/training/progress-callback';
+import type { PreparedRun } from '../shared/training/run-setup';
+import { RunSummary, writeSummary } from '../shared/training/run-summary';
+import { GradientSource, runTrainingLoop } from '../shared/training/training-loop';
+import { readWeights, writeWeights } from '../shared/training/weights';
+
+export interface SessionResult {
+  summary: RunSummary;
+  summaryPath: string;
+  model: LayersModel;
+  test: EvaluationResult;
+}
+
+export interface TrainingSessionInput {
+  command: 'baseline' | 'coordinator';
+  options: TrainingOptions;
+  run: PreparedRun;
+  source: GradientSource;
+  /** Workers in the run at the end (1 for baseline). */
+  workers: () => number;
+  callbacks?: TrainingCallback[];
+  extraSummary?: () => Record<string, unknown>;
+}
+
+/** Evaluates with the EMA weights when the run keeps an EMA, else with the trained ones. */
+export function evaluationWeightsScope(run: PreparedRun): <T>(fn: () => T) => T {
+  const ema = run.update.ema;
+  return (fn) => (ema === undefined ? fn() : ema.withAveragedWeights(fn));
+}
+
+export async function runTrainingSession(input: TrainingSessionInput): Promise<SessionResult> {
+  const { options: o, run } = input;
+  const wallStart = Date.now();
+  const log = getLogger({ component: input.command, runId: o.runId });
+  fs.mkdirSync(o.runDir, { recursive: true });
+  fs.writeFileSync(path.join(o.runDir, 'config.json'), `${JSON.stringify({ command: input.command, ...o }, null, 2)}\n`);
+
+  const withEvalWeights = evaluationWeightsScope(run);
+  const evalOn = (set: LabelledImages, indices?: Uint32Array) =>
+    withEvalWeights(() => evaluate({ model: run.model, set, shape: run.dataset.shape, numClasses: run.dataset.numClasses, indices }));
+  const earlyStopping =
+    o.earlyStopping &&
+    new EarlyStopping(o.earlyStopping, { get: () => readWeights(run.model), set: (w) => writeWeights(run.model, w) });
+  const callbacks: TrainingCallback[] = [
+    ...(input.callbacks ?? []),
+    new ProgressCallback(log, o.epochs, isInteractive()),
+    new MetricsLogCallback(path.join(o.runDir, 'metrics.jsonl')),
+    ...(earlyStopping ? [earlyStopping] : []),
+  ];
+  log.info(`training ${o.model} on ${run.dataset.name} for ${o.epochs} epochs, global batch ${o.batchSize}, ${run.stepsPerEpoch} steps/epoch`);
+  const outcome = await runTrainingLoop({
+    trainIndices: run.split.train,
+    validationIndices: run.split.validation,
+    batchSize: o.batchSize,
+    epochs: o.epochs,
+    maxSteps: o.maxSteps,
+    seed: o.seed,
+    source: input.source,
+    update: run.update,
+    validate: async (indices) => evalOn(run.dataset.train, indices),
+    callbacks,
+  });
+
+  const test = evalOn(run.dataset.test);
+  const modelDir = path.join(o.runDir, 'model');
+  await withEvalWeights(() => run.model.save(layersModelFiles(modelDir)));
+  const history = outcome.history;
+  const bestByValLoss = history.reduce((best, e) => (e.val_loss < history[best - 1].val_loss ? e.epoch : best), 1);
+  const summary: RunSummary = {
+    run_id: o.runId,
+    command: input.command,
+    model: o.model,
+    dataset: run.dataset.name,
+    test_accuracy: test.accuracy,
+    test_loss: test.loss,
+    epochs_run: history.length,
+    steps_run: outcome.position.step,
+    best_epoch: earlyStopping?.getState().bestEpoch || (history.length > 0 ? bestByValLoss : 0),
+    stopped_early: outcome.stoppedEarly,
+    wall_seconds: (Date.now() - wallStart) / 1000,
+    train_seconds: outcome.trainSeconds,
+    samples_per_second: outcome.samplesTrained / outcome.stepSeconds,
+    workers: input.workers(),
+    backend: run.backend.name,
+    batch_size: o.batchSize,
+    final_val_accuracy: history[history.length - 1]?.val_accuracy ?? NaN,
+    model_dir: modelDir,
+    ...input.extraSummary?.(),
+    history,
+  };
+  const summaryPath = writeSummary(o.runDir, summary);
+  log.info(`test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}; summary: ${summaryPath}`);
+  return { summary, summaryPath, model: run.model, test };
+}

@@ -1,0 +1,165 @@
+/**
+ * The gRPC services of proto/gradfleet.proto, loaded with @grpc/proto-loader,
+ * and hand-kept TypeScript types for its messages (field names camelCased by
+ * the loader, 64-bit integers as numbers, enums as their names).
+ */
+import * as path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+
+export const PROTOCOL_VERSION = 1;
+export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
+/** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
+export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
+
+export type DTypeName = 'DTYPE_FLOAT32' | 'DTYPE_FLOAT16' | 'DTYPE_BFLOAT16';
+
+export interface TensorSpecMsg {
+  name: string;
+  shape: number[];
+}
+export interface TensorSetHeaderMsg {
+  tensors: TensorSpecMsg[];
+  dtype: DTypeName;
+  totalBytes: number;
+}
+export interface ChunkMsg {
+  offset: number;
+  data: Buffer;
+}
+export interface JoinMsg {
+  protocolVersion: number;
+  runId: string;
+  workerName: string;
+  backend: string;
+}
+export interface GradientHeaderMsg {
+  step: number;
+  weightsVersion: number;
+  shardId: number;
+  count: number;
+  lossSum: number;
+  correct: number;
+  computeMs: number;
+  tensors: TensorSetHeaderMsg | null;
+}
+export interface HeartbeatMsg {
+  unixMs: number;
+}
+export interface WorkerMessage {
+  runId: string;
+  body?: 'join' | 'gradient' | 'chunk' | 'heartbeat';
+  join?: JoinMsg | null;
+  gradient?: GradientHeaderMsg | null;
+  chunk?: ChunkMsg | null;
+  heartbeat?: HeartbeatMsg | null;
+}
+export interface DatasetIdentityMsg {
+  name: string;
+  sha256: string;
+  height: number;
+  width: number;
+  channels: number;
+  numClasses: number;
+  trainCount: number;
+}
+export interface WelcomeMsg {
+  runId: string;
+  workerId: string;
+  modelTopologyJson: string;
+  dataset: DatasetIdentityMsg | null;
+  augmentShift: number;
+  augmentRotate: number;
+  gradientDtype: DTypeName;
+  heartbeatIntervalMs: number;
+}
+export interface WeightsHeaderMsg {
+  version: number;
+  tensors: TensorSetHeaderMsg | null;
+}
+export interface AssignmentMsg {
+  step: number;
+  epoch: number;
+  weightsVersion: number;
+  shardId: number;
+  indices: Buffer;
+  seed: number;
+}
+export interface CoordinatorMessage {
+  body?: 'welcome' | 'weights' | 'chunk' | 'assignment' | 'reject' | 'stop' | 'heartbeat';
+  welcome?: WelcomeMsg | null;
+  weights?: WeightsHeaderMsg | null;
+  chunk?: ChunkMsg | null;
+  assignment?: AssignmentMsg | null;
+  reject?: { reason: string } | null;
+  stop?: { reason: string } | null;
+  heartbeat?: HeartbeatMsg | null;
+}
+export interface DatasetRequestMsg {
+  runId: string;
+  sha256: string;
+}
+export interface DatasetChunkMsg {
+  offset: number;
+  totalBytes: number;
+  data: Buffer;
+}
+export interface WorkerStatusMsg {
+  workerId: string;
+  name: string;
+  address: string;
+  backend: string;
+  state: string;
+  samplesPerSecond: number;
+  lastSeenUnixMs: number;
+  shardsDone: number;
+}
+export interface StatusReplyMsg {
+  runId: string;
+  state: string;
+  step: number;
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  samplesPerSecond: number;
+  workers: WorkerStatusMsg[];
+  model: string;
+  dataset: string;
+}
+
+interface ProtoPackage {
+  gradfleet: {
+    v1: {
+      Training: grpc.ServiceClientConstructor;
+      Operator: grpc.ServiceClientConstructor;
+    };
+  };
+}
+
+let loaded: ProtoPackage | undefined;
+
+export function protocol(): ProtoPackage['gradfleet']['v1'] {
+  if (loaded === undefined) {
+    const definition = protoLoader.loadSync(PROTO_FILE, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
+    loaded = grpc.loadPackageDefinition(definition) as unknown as ProtoPackage;
+  }
+  return loaded.gradfleet.v1;
+}
+
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+  'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 5_000,
+};
+
+export function wireDType(name: DTypeName): 'float32' | 'float16' | 'bfloat16' {
+  return name === 'DTYPE_FLOAT16' ? 'float16' : name === 'DTYPE_BFLOAT16' ? 'bfloat16' : 'float32';
+}
+
+export function dtypeName(dtype: 'float32' | 'float16' | 'bfloat16'): DTypeName {
+  return dtype === 'float16' ? 'DTYPE_FLOAT16' : dtype === 'bfloat16' ? 'DTYPE_BFLOAT16' : 'DTYPE_FLOAT32';
+}

@@ -1,0 +1,139 @@
+/**
+ * Tensor sets on the wire: the values of every tensor, concatenated as
+ * little-endian float32 (or float16/bfloat16 for compressed gradients), cut
+ * into chunks of at most 1 MiB. Encoding float32 is a view of the existing
+ * arrays, not a per-element loop; reassembly copies each chunk once into
+ * its place.
+ */
+import * as os from 'node:os';
+import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from './half-precision';
+
+export type WireDType = 'float32' | 'float16' | 'bfloat16';
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+}
+
+export interface TensorSetHeader {
+  tensors: TensorSpec[];
+  dtype: WireDType;
+  totalBytes: number;
+}
+
+export const MAX_CHUNK_BYTES = 1 << 20;
+
+if (os.endianness() !== 'LE') throw new Error('gradfleet needs a little-endian host: tensors travel as little-endian bytes');
+
+export function bytesPerElement(dtype: WireDType): number {
+  return dtype === 'float32' ? 4 : 2;
+}
+
+export function elementCount(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** The bytes of each tensor, in order: views for float32, converted copies for 16-bit types. */
+export function encodeTensorSet(values: Float32Array[], specs: TensorSpec[], dtype: WireDType): { header: TensorSetHeader; parts: Uint8Array[] } {
+  const parts = values.map((v) => {
+    if (dtype === 'float32') return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const half = new Uint16Array(v.length);
+    (dtype === 'float16' ? toFloat16 : toBfloat16)(v, half);
+    return new Uint8Array(half.buffer);
+  });
+  const totalBytes = parts.reduce((n, p) => n + p.byteLength, 0);
+  return { header: { tensors: specs, dtype, totalBytes }, parts };
+}
+
+/** Cuts the concatenation of `parts` into chunks of at most `max` bytes, without concatenating first. */
+export function* chunksOf(parts: Uint8Array[], max = MAX_CHUNK_BYTES): Generator<{ offset: number; data: Uint8Array }> {
+  let offset = 0;
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  const flush = () => {
+    const data = pending.length === 1 ? pending[0] : Buffer.concat(pending);
+    const chunk = { offset: offset - pendingBytes, data };
+    pending = [];
+    pendingBytes = 0;
+    return chunk;
+  };
+  for (const part of parts) {
+    let at = 0;
+    while (at < part.byteLength) {
+      const take = Math.min(max - pendingBytes, part.byteLength - at);
+      pending.push(part.subarray(at, at + take));
+      pendingBytes += take;
+      offset += take;
+      at += take;
+      if (pendingBytes === max) yield flush();
+    }
+  }
+  if (pendingBytes > 0) yield flush();
+}
+
+/** Why a tensor set header or chunk is unacceptable. */
+export class WireFormatError extends Error {}
+
+/**
+ * Collects the chunks of one tensor set, in order, into a buffer sized from
+ * the header, and checks the header against the tensors it must describe.
+ */
+export class TensorSetAssembler {
+  private readonly buffer: Uint8Array;
+  private received = 0;
+
+  constructor(
+    readonly header: TensorSetHeader,
+    expected: TensorSpec[],
+    maxBytes: number,
+  ) {
+    if (header.tensors.length !== expected.length) {
+      throw new WireFormatError(`tensor set has ${header.tensors.length} tensors, expected ${expected.length}`);
+    }
+    let bytes = 0;
+    header.tensors.forEach((t, i) => {
+      const want = expected[i].shape;
+      if (t.shape.length !== want.length || t.shape.some((d, j) => d !== want[j])) {
+        throw new WireFormatError(`tensor ${i} (${expected[i].name}) has shape [${t.shape}], expected [${want}]`);
+      }
+      bytes += elementCount(t.shape) * bytesPerElement(header.dtype);
+    });
+    if (header.totalBytes !== bytes) throw new WireFormatError(`header says ${header.totalBytes} bytes, the shapes need ${bytes}`);
+    if (bytes > maxBytes) throw new WireFormatError(`tensor set of ${bytes} bytes exceeds the limit of ${maxBytes}`);
+    this.buffer = new Uint8Array(bytes);
+  }
+
+  /** Adds the next chunk; returns true once the set is complete. */
+  add(offset: number, data: Uint8Array): boolean {
+    if (offset !== this.received) throw new WireFormatError(`chunk at offset ${offset}, expected ${this.received}`);
+    if (data.byteLength === 0 || data.byteLength > MAX_CHUNK_BYTES) throw new WireFormatError(`chunk of ${data.byteLength} bytes`);
+    if (offset + data.byteLength > this.buffer.byteLength) throw new WireFormatError('chunk runs past the announced size');
+    this.buffer.set(data, offset);
+    this.received += data.byteLength;
+    return this.received === this.buffer.byteLength;
+  }
+
+  get complete(): boolean {
+    return this.received === this.buffer.byteLength;
+  }
+
+  /** The tensors as float32 (views into the buffer when they travelled as float32). */
+  values(): Float32Array[] {
+    if (!this.complete) throw new WireFormatError('tensor set is incomplete');
+    const out: Float32Array[] = [];
+    let at = 0;
+    for (const t of this.header.tensors) {
+      const n = elementCount(t.shape);
+      if (this.header.dtype === 'float32') {
+        out.push(new Float32Array(this.buffer.buffer, this.buffer.byteOffset + at, n));
+      } else {
+        const half = new Uint16Array(this.buffer.buffer, this.buffer.byteOffset + at, n);
+        const f = new Float32Array(n);
+        (this.header.dtype === 'float16' ? fromFloat16 : fromBfloat16)(half, f);
+        out.push(f);
+      }
+      at += n * bytesPerElement(this.header.dtype);
+    }
+    return out;
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Workers without a network: links that compute real gradients in this
+ * process and hand them to the step scheduler, with scriptable faults, in the
+ * manner of the Raft libraries' in-memory transports.
+ */
+import type { LayersModel } from '@tensorflow/tfjs-layers';
+import type { Member, Membership, ShardAssignment, WorkerLink } from '../../coordinator/membership';
+import type { StepScheduler } from '../../coordinator/step-scheduler';
+import type { Dataset } from '../../shared/data/dataset';
+import { GradientComputer } from '../../shared/training/gradient-step';
+import { readWeights, writeWeights } from '../../shared/training/weights';
+
+export type Fault = 'none' | 'silent' | 'nan' | 'stale-step' | 'wrong-count';
+
+export class InMemoryWorker implements WorkerLink {
+  readonly address: string;
+  readonly backend = 'wasm';
+  member!: Member;
+  scheduler!: StepScheduler;
+  fault: Fault = 'none';
+  /** Shards this worker computed and delivered. */
+  readonly computed: { step: number; shardId: number; size: number }[] = [];
+  readonly rejections: string[] = [];
+  closedWith: string | undefined;
+  private weightsVersion = -1;
+
+  constructor(
+    readonly name: string,
+    private readonly model: LayersModel,
+    private readonly source: LayersModel,
+    private readonly computer: GradientComputer,
+  ) {
+    this.address = `memory:${name}`;
+  }
+
+  sendWeights(version: number): void {
+    if (version === this.weightsVersion) return;
+    writeWeights(this.model, readWeights(this.source));
+    this.weightsVersion = version;
+  }
+
+  assign(a: ShardAssignment): void {
+    if (this.fault === 'silent') return;
+    setImmediate(() => {
+      if (this.closedWith !== undefined) return;
+      const sums = this.computer.compute({ indices: a.indices, seed: a.seed });
+      if (this.fault === 'nan') sums.grads[0][0] = NaN;
+      if (this.fault === 'wrong-count') sums.count += 1;
+      const step = this.fault === 'stale-step' ? a.step - 1 : a.step;
+      const why = this.scheduler.deliver({ workerId: this.member.id, step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
+      if (why === undefined) this.computed.push({ step: a.step, shardId: a.shardId, size: a.indices.length });
+      else this.rejections.push(why);
+    });
+  }
+
+  close(reason: string): void {
+    this.closedWith = reason;
+  }
+}
+
+/** Joins `count` in-memory workers, each with its own model replica, to a membership. */
+export function joinWorkers(
+  count: number,
+  membership: Membership,
+  scheduler: StepScheduler,
+  coordinatorModel: LayersModel,
+  replica: () => LayersModel,
+  data: Dataset,
+): InMemoryWorker[] {
+  return Array.from({ length: count }, (_, i) => {
+    const model = replica();
+    const w = new InMemoryWorker(`w${i + 1}`, model, coordinatorModel, new GradientComputer(model, data.train, data.shape, { numClasses: data.numClasses }));
+    w.member = membership.join(w);
+    w.scheduler = scheduler;
+    return w;
+  });
+}

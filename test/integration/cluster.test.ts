@@ -1,0 +1,96 @@
+/**
+ * The cluster as users run it: a coordinator and workers in separate
+ * processes on loopback. With the same seed and no dropout, any number of
+ * workers ends with the weights of one-process training.
+ */
+import { strict as assert } from 'node:assert';
+import { ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { CLI, runCli } from '../helpers/cli';
+import { maxAbsDiff } from '../helpers/backends';
+import { tmpDir } from '../helpers/tmp';
+import { savedWeights } from '../helpers/weights-file';
+
+const COMMON = ['--model', 'keras-cnn', '--max-steps', '20', '--epochs', '1', '--ema-decay', '0', '--seed', '7', '--backend', 'wasm'];
+
+function summaryOf(runDir: string): Record<string, number | string> {
+  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+}
+
+describe('the cluster matches one-process training', function () {
+  this.timeout(600_000);
+  const root = tmpDir();
+  let reference: Float32Array;
+
+  before(() => {
+    const r = runCli(['baseline', ...COMMON, '--run-dir', path.join(root, 'baseline')]);
+    assert.equal(r.code, 0, r.stderr);
+    reference = savedWeights(path.join(root, 'baseline', 'model'));
+  });
+
+  for (const workers of [1, 2, 3]) {
+    it(`with ${workers} worker process(es): the weights after 20 steps are within 1e-4 of baseline`, () => {
+      const runDir = path.join(root, `local-${workers}`);
+      const r = runCli(['local', '--workers', String(workers), ...COMMON, '--run-dir', runDir]);
+      assert.equal(r.code, 0, r.stderr);
+      const s = summaryOf(runDir);
+      assert.equal(s.steps_run, 20);
+      assert.equal(s.workers, workers);
+      const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), reference);
+      assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
+    });
+  }
+});
+
+/** Starts `gradfleet coordinator --port 0` and resolves with its port once it prints it. */
+function startCoordinatorProcess(args: string[]): Promise<{ child: ChildProcess; port: number; stdout: string[] }> {
+  const child = spawn(process.execPath, [CLI, 'coordinator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout.push(line);
+      const m = /^listening on [\d.]+:(\d+)$/.exec(line);
+      if (m) resolve({ child, port: Number(m[1]), stdout });
+    });
+    child.on('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
+  });
+}
+
+function exitOf(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+describe('gradfleet coordinator and gradfleet worker as separate processes', function () {
+  this.timeout(600_000);
+
+  it('train together, report live status, and end with a summary', async () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const { child: coordinator, port, stdout } = await startCoordinatorProcess(['--model', 'mlp', '--epochs', '2', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir, '--run-id', 'proc-test']);
+    const workers = [1, 2].map((i) =>
+      spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, '--backend', 'wasm', '--name', `proc-${i}`, '--cache-dir', path.join(runDir, `cache-${i}`)], { stdio: 'ignore' }),
+    );
+    let status: { workers: { name: string }[]; state: string } | undefined;
+    for (let i = 0; i < 100 && (status === undefined || status.workers.length < 2); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
+      if (r.code === 0) status = JSON.parse(r.stdout);
+    }
+    assert.deepEqual(status!.workers.map((w) => w.name).sort(), ['proc-1', 'proc-2']);
+    assert.equal(await exitOf(coordinator), 0);
+    assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
+    assert.equal(stdout[stdout.length - 1], path.join(runDir, 'summary.json'));
+    const s = summaryOf(runDir);
+    assert.equal(s.workers, 2);
+    assert.ok((s.test_accuracy as number) > 0.85);
+  });
+
+  it('`gradfleet status` with no coordinator there fails with one line', () => {
+    const r = runCli(['status', '--coordinator', '127.0.0.1:9']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /no coordinator answered at 127\.0\.0\.1:9/);
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * The step scheduler turns any set of workers, fast or slow, failing or not,
+ * into exactly the gradient sums of the whole global batch.
+ */
+import { strict as assert } from 'node:assert';
+import { Membership } from '../../../coordinator/membership';
+import { StepScheduler } from '../../../coordinator/step-scheduler';
+import { loadMnistSample } from '../../../shared/data/mnist-sample';
+import { getLogger } from '../../../shared/logging';
+import { buildPreset } from '../../../shared/models/presets';
+import { GradientComputer, GradientSums } from '../../../shared/training/gradient-step';
+import { maxAbs, maxAbsDiff, useBackend } from '../../helpers/backends';
+import { joinWorkers } from '../../helpers/in-memory-cluster';
+
+const data = loadMnistSample();
+const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
+const work = { step: 0, epoch: 0, indices, seed: 5 };
+
+function cluster(workers: number, minDeadlineMs = 60_000) {
+  const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
+  const membership = new Membership(16);
+  const sizes = model.trainableWeights.map((w) => w.read().size);
+  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, gradientSizes: sizes }, getLogger({ component: 'test' }));
+  const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
+  const nodes = joinWorkers(workers, membership, scheduler, model, replica, data);
+  const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10 }).compute({ indices, seed: 5 });
+  return { model, membership, scheduler, nodes, reference };
+}
+
+function assertSameSums(got: GradientSums, want: GradientSums): void {
+  assert.equal(got.count, want.count);
+  assert.equal(got.correct, want.correct);
+  assert.ok(Math.abs(got.lossSum - want.lossSum) < 1e-4);
+  got.grads.forEach((g, i) => assert.ok(maxAbsDiff(g, want.grads[i]) <= 1e-5 * Math.max(1, maxAbs(want.grads[i])), `gradient ${i}`));
+}
+
+describe('the step scheduler', () => {
+  before(() => useBackend('wasm'));
+
+  it('sizes shards by measured throughput and still returns the whole batch’s sums', async () => {
+    const c = cluster(3);
+    c.membership.admitPending();
+    [1, 3, 7].forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
+    const sums = await c.scheduler.computeBatch(work);
+    assertSameSums(sums, c.reference);
+    assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[6], [17], [41]]);
+  });
+
+  it('gives a silent worker’s shard to another worker once the deadline passes, and drops it', async () => {
+    const c = cluster(2, 200);
+    c.nodes[0].fault = 'silent';
+    const sums = await c.scheduler.computeBatch(work);
+    assertSameSums(sums, c.reference);
+    assert.equal(c.membership.get(c.nodes[0].member.id), undefined);
+    assert.equal(c.nodes[0].closedWith, 'missed shard deadline');
+    assert.equal(c.nodes[1].computed.length, 2);
+  });
+
+  it('rejects a gradient with NaN and recomputes the shard elsewhere', async () => {
+    const c = cluster(2);
+    c.nodes[1].fault = 'nan';
+    const sums = await c.scheduler.computeBatch(work);
+    assertSameSums(sums, c.reference);
+    assert.match(c.nodes[1].rejections[0], /NaN/);
+  });
+
+  it('rejects gradients for a stale step or over the wrong number of samples, with the reason', async () => {
+    const c = cluster(3, 300);
+    c.nodes[0].fault = 'stale-step';
+    c.nodes[1].fault = 'wrong-count';
+    const sums = await c.scheduler.computeBatch({ ...work, step: 7 });
+    assertSameSums(sums, c.reference);
+    assert.match(c.nodes[0].rejections[0], /stale step 6 \(current 7\)/);
+    assert.match(c.nodes[1].rejections[0], /gradient over \d+ samples, shard has \d+/);
+  });
+
+  it('reassigns the shards of a worker that leaves in the middle of a step', async () => {
+    const c = cluster(3);
+    c.nodes[2].fault = 'silent';
+    const pending = c.scheduler.computeBatch(work);
+    setTimeout(() => c.membership.leave(c.nodes[2].member.id, 'disconnected'), 50);
+    assertSameSums(await pending, c.reference);
+    assert.equal(c.scheduler.lastWorkerCount, 3);
+  });
+
+  it('pauses while fewer than min-workers are connected, and goes on when they join', async () => {
+    const c = cluster(0);
+    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
+    let done = false;
+    const pending = scheduler.computeBatch(work).then((s) => ((done = true), s));
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(done, false);
+    const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
+    joinWorkers(2, c.membership, scheduler, c.model, replica, data);
+    scheduler.notifyJoined();
+    assertSameSums(await pending, c.reference);
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * `startWorker(options)`: dials the coordinator, joins its run, and computes
+ * gradient sums for the shards it is given until the run ends. A lost
+ * coordinator is redialled with backoff; restarting the coordinator never
+ * needs the workers restarted.
+ */
+import * as os from 'node:os';
+import * as grpc from '@grpc/grpc-js';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { BackendName, initBackend } from '../shared/backends/backend-loader';
+import { selectGpu } from '../shared/config/env';
+import { UserError } from '../shared/errors';
+import { getLogger, Logger } from '../shared/logging';
+import { GradientComputer } from '../shared/training/gradient-step';
+import { writeWeights } from '../shared/training/weights';
+import {
+  CHANNEL_OPTIONS,
+  CoordinatorMessage,
+  DatasetChunkMsg,
+  dtypeName,
+  PROTOCOL_VERSION,
+  protocol,
+  WelcomeMsg,
+  wireDType,
+  WorkerMessage,
+} from '../shared/wire/protocol';
+import { chunksOf, encodeTensorSet, TensorSetAssembler, WireDType } from '../shared/wire/tensor-codec';
+import { backoffDelay } from './backoff';
+import { obtainDataset } from './dataset-cache';
+
+export interface WorkerOptions {
+  coordinator: string;
+  backend: BackendName;
+  gpu?: number;
+  dataDir: string;
+  cacheDir: string;
+  name?: string;
+  runId?: string;
+}
+
+export interface WorkerHandle {
+  /** Resolves when the run has finished; rejects on an error the worker cannot retry. */
+  done: Promise<void>;
+  stop(): void;
+}
+
+/** What a worker keeps across reconnections to the same run. */
+interface RunState {
+  runId: string;
+  topology: string;
+  model: tfl.LayersModel;
+  computer: GradientComputer;
+  dtype: WireDType;
+  weightsVersion: number;
+  gradientSpecs: { name: string; shape: number[] }[];
+}
+
+/** The coordinator ended the session for good: the run finished, or it will never take this worker. */
+class SessionOver extends Error {
+  constructor(
+    message: string,
+    readonly finished: boolean,
+  ) {
+    super(message);
+  }
+}
+
+const MAX_WEIGHTS_BYTES = 1024 * 2 ** 20;
+
+export function startWorker(o: WorkerOptions): WorkerHandle {
+  const name = o.name ?? `${os.hostname()}-${process.pid}`;
+  const log = getLogger({ component: 'worker', workerId: name });
+  if (o.gpu !== undefined) selectGpu(o.gpu);
+  const v1 = protocol();
+  const client = new v1.Training(o.coordinator, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
+    Session(): grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
+    FetchDataset(req: { runId: string; sha256: string }): grpc.ClientReadableStream<DatasetChunkMsg>;
+    close(): void;
+  };
+  let stopped = false;
+  let call: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage> | undefined;
+  let state: RunState | undefined;
+  let backendName: string | undefined;
+
+  const setUp = async (welcome: WelcomeMsg): Promise<RunState> => {
+    if (state !== undefined && state.runId === welcome.runId && state.topology === welcome.modelTopologyJson) return state;
+    backendName ??= (await initBackend(o.backend)).name;
+    const identity = welcome.dataset!;
+    const dataset = await obtainDataset(identity, {
+      dataDir: o.dataDir,
+      cacheDir: o.cacheDir,
+      log,
+      fetch: (sha256) => client.FetchDataset({ runId: welcome.runId, sha256 }),
+    });
+    state?.model.dispose();
+    const model = (await tfl.models.modelFromJSON(JSON.parse(welcome.modelTopologyJson))) as tfl.LayersModel;
+    const augment = welcome.augmentShift > 0 || welcome.augmentRotate > 0 ? { shift: welcome.augmentShift, rotate: welcome.augmentRotate } : undefined;
+    return {
+      runId: welcome.runId,
+      topology: welcome.modelTopologyJson,
+      model,
+      computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment }),
+      dtype: wireDType(welcome.gradientDtype),
+      weightsVersion: -1,
+      gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
+    };
+  };
+
+  const runSession = async (onWelcome: () => void): Promise<void> => {
+    const session = client.Session();
+    call = session;
+    session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
+    let weights: { version: number; assembler: TensorSetAssembler } | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    try {
+      for await (const msg of session as AsyncIterable<CoordinatorMessage>) {
+        switch (msg.body) {
+          case 'welcome': {
+            const w = msg.welcome!;
+            state = await setUp(w);
+            log.info(`joined run ${w.runId} as ${w.workerId} (backend ${backendName})`);
+            onWelcome();
+            heartbeat = setInterval(() => session.write({ runId: w.runId, body: 'heartbeat', heartbeat: { unixMs: Date.now() } }), w.heartbeatIntervalMs || 2000);
+            heartbeat.unref();
+            break;
+          }
+          case 'weights': {
+            const h = msg.weights!;
+            const specs = state!.model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
+            weights = { version: h.version, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
+            break;
+          }
+          case 'chunk': {
+            const c = msg.chunk!;
+            if (weights !== undefined && weights.assembler.add(c.offset, c.data)) {
+              writeWeights(state!.model, weights.assembler.values());
+              state!.weightsVersion = weights.version;
+              weights = undefined;
+            }
+            break;
+          }
+          case 'assignment':
+            computeAndSend(session, state!, msg, log);
+            break;
+          case 'reject':
+            throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, false);
+          case 'stop':
+            throw new SessionOver(msg.stop!.reason, msg.stop!.reason === 'training finished');
+          default:
+            break;
+        }
+      }
+    } finally {
+      clearInterval(heartbeat);
+    }
+  };
+
+  const done = (async () => {
+    let attempt = 0;
+    while (!stopped) {
+      try {
+        await runSession(() => (attempt = 0));
+        log.warn('the coordinator closed the session; reconnecting');
+      } catch (err) {
+        if (err instanceof SessionOver) {
+          if (err.finished) {
+            log.info('the run has finished');
+            break;
+          }
+          if (/refused this worker/.test(err.message)) throw new UserError(err.message);
+          log.warn(`session ended: ${err.message}; reconnecting`);
+        } else if (!stopped) {
+          log.warn(`lost the coordinator at ${o.coordinator}: ${(err as Error).message.split('\n')[0]}; retrying`);
+        }
+      }
+      if (stopped) break;
+      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt++)));
+    }
+    client.close();
+  })();
+
+  return {
+    done,
+    stop: () => {
+      stopped = true;
+      call?.cancel();
+    },
+  };
+}
+
+function computeAndSend(session: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>, state: RunState, msg: CoordinatorMessage, log: Logger): void {
+  const a = msg.assignment!;
+  if (a.weightsVersion !== state.weightsVersion) {
+    log.warn(`assignment for weights version ${a.weightsVersion}, have ${state.weightsVersion}; skipping (the coordinator reassigns)`);
+    return;
+  }
+  const indices = new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
+  const start = process.hrtime.bigint();
+  const sums = state.computer.compute({ indices, seed: a.seed });
+  const computeMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const { header, parts } = encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
+  session.write({
+    runId: state.runId,
+    body: 'gradient',
+    gradient: {
+      step: a.step,
+      weightsVersion: a.weightsVersion,
+      shardId: a.shardId,
+      count: sums.count,
+      lossSum: sums.lossSum,
+      correct: sums.correct,
+      computeMs,
+      tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes },
+    },
+  });
+  for (const c of chunksOf(parts)) session.write({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } });
+}
