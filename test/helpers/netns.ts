@@ -1,0 +1,69 @@
+/**
+ * Network namespaces as hosts: a coordinator and workers, each in its own
+ * namespace with its own address on a private bridge that exists only for
+ * the test (the project's own test hosts). Needs root and `ip`.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+
+export interface Host {
+  ns: string;
+  address: string;
+}
+
+export interface Topology {
+  hosts: Host[];
+  destroy(): void;
+}
+
+/** Why namespaces cannot be used here, or undefined when they can. */
+export function netnsUnavailable(): string | undefined {
+  if (process.platform !== 'linux') return 'network namespaces need Linux';
+  if (process.getuid?.() !== 0) return 'network namespaces need root';
+  const probe = `gfprobe${process.pid % 100000}`;
+  const add = spawnSync('ip', ['netns', 'add', probe], { encoding: 'utf8' });
+  if (add.error !== undefined) return `'ip' is not available (${add.error.message})`;
+  if (add.status !== 0) return `'ip netns add' failed: ${add.stderr.trim()}`;
+  spawnSync('ip', ['netns', 'del', probe]);
+  return undefined;
+}
+
+function ip(...args: string[]): void {
+  execFileSync('ip', args, { stdio: 'pipe' });
+}
+
+/** `count` namespaces on one bridge, 10.231.<k>.<i>/24, where k varies with the pid so runs do not collide. */
+export function createTopology(count: number): Topology {
+  const tag = process.pid % 10000;
+  const subnet = `10.231.${process.pid % 250}`;
+  const bridge = `gfbr${tag}`;
+  const hosts: Host[] = [];
+  const created: string[] = [];
+  const destroy = () => {
+    for (const ns of created) spawnSync('ip', ['netns', 'del', ns]);
+    spawnSync('ip', ['link', 'del', bridge]);
+  };
+  try {
+    ip('link', 'add', bridge, 'type', 'bridge');
+    ip('link', 'set', bridge, 'up');
+    for (let i = 1; i <= count; i++) {
+      const ns = `gf${tag}h${i}`;
+      const outside = `gf${tag}v${i}`;
+      const inside = `gf${tag}p${i}`;
+      ip('netns', 'add', ns);
+      created.push(ns);
+      ip('link', 'add', outside, 'type', 'veth', 'peer', 'name', inside);
+      ip('link', 'set', inside, 'netns', ns);
+      ip('link', 'set', outside, 'master', bridge);
+      ip('link', 'set', outside, 'up');
+      const address = `${subnet}.${i + 1}`;
+      ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', inside);
+      ip('-n', ns, 'link', 'set', inside, 'up');
+      ip('-n', ns, 'link', 'set', 'lo', 'up');
+      hosts.push({ ns, address });
+    }
+  } catch (err) {
+    destroy();
+    throw err;
+  }
+  return { hosts, destroy };
+}

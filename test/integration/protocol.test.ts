@@ -1,0 +1,112 @@
+/**
+ * A coordinator facing workers that break the rules: each bad message is
+ * refused with a reason, the offender is dropped, its shard is recomputed by
+ * an honest worker, and the run completes.
+ */
+import { strict as assert } from 'node:assert';
+import * as grpc from '@grpc/grpc-js';
+import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
+import { TRAINING_OPTIONS } from '../../shared/config/option-table';
+import { resolveOptions } from '../../shared/config/resolve-options';
+import { compileTrainingOptions } from '../../shared/config/training-options';
+import { CHANNEL_OPTIONS, CoordinatorMessage, PROTOCOL_VERSION, protocol, WorkerMessage } from '../../shared/wire/protocol';
+import { startWorker, WorkerHandle } from '../../worker/worker';
+import { useBackend } from '../helpers/backends';
+import { tmpDir } from '../helpers/tmp';
+
+type Session = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
+
+function rawSession(port: number): Session {
+  const client = new (protocol().Training)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as { Session(): Session };
+  return client.Session();
+}
+
+/** Collects what the coordinator says on a session until it ends. */
+function replies(session: Session): Promise<{ messages: CoordinatorMessage[]; error?: grpc.ServiceError }> {
+  const messages: CoordinatorMessage[] = [];
+  return new Promise((resolve) => {
+    session.on('data', (m: CoordinatorMessage) => messages.push(m));
+    session.on('end', () => resolve({ messages }));
+    session.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
+  });
+}
+
+const join = (runId: string, version = PROTOCOL_VERSION): WorkerMessage => ({
+  runId,
+  body: 'join',
+  join: { protocolVersion: version, runId, workerName: 'mallory', backend: 'none' },
+});
+
+describe('the coordinator under hostile workers', function () {
+  this.timeout(300_000);
+  let coordinator: CoordinatorHandle;
+  let honest: WorkerHandle;
+  const runId = 'hostile-test';
+
+  before(async () => {
+    await useBackend('wasm');
+    const o = compileTrainingOptions(
+      resolveOptions(TRAINING_OPTIONS, { flags: { model: 'mlp', epochs: '1', maxSteps: '60', backend: 'wasm', runDir: tmpDir(), runId }, env: {} }),
+    );
+    coordinator = await startCoordinator({ ...o, host: '127.0.0.1', port: 0, minWorkers: 1, maxWorkers: 8, compress: 'none', shardDeadlineFactor: 5, minShardDeadline: 2 });
+    honest = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), name: 'honest' });
+  });
+
+  after(() => honest.stop());
+
+  it('refuses a worker that asks for another run, with the reason', async () => {
+    const s = rawSession(coordinator.port);
+    s.write(join('some-other-run'));
+    const { messages } = await replies(s);
+    assert.equal(messages[0].body, 'reject');
+    assert.match(messages[0].reject!.reason, /asked for run 'some-other-run', this coordinator runs 'hostile-test'/);
+  });
+
+  it('refuses a worker that speaks another protocol version', async () => {
+    const s = rawSession(coordinator.port);
+    s.write(join(runId, 99));
+    const { messages } = await replies(s);
+    assert.match(messages[0].reject!.reason, /protocol version 99/);
+  });
+
+  it('refuses a session that does not start with join', async () => {
+    const s = rawSession(coordinator.port);
+    s.write({ runId, body: 'heartbeat', heartbeat: { unixMs: 1 } });
+    const { messages } = await replies(s);
+    assert.match(messages[0].reject!.reason, /expected join first, got heartbeat/);
+  });
+
+  it('drops a worker that sends a gradient of the wrong shape; the run goes on', async () => {
+    const s = rawSession(coordinator.port);
+    const done = replies(s);
+    s.write(join(runId));
+    s.on('data', (m: CoordinatorMessage) => {
+      if (m.body !== 'assignment') return;
+      const a = m.assignment!;
+      s.write({
+        runId,
+        body: 'gradient',
+        gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensors: { tensors: [{ name: 'x', shape: [3] }], dtype: 'DTYPE_FLOAT32', totalBytes: 12 } },
+      });
+    });
+    const { messages } = await done;
+    const stop = messages.find((m) => m.body === 'stop');
+    assert.match(stop!.stop!.reason, /tensor set has 1 tensors, expected 6/);
+  });
+
+  it('cuts off a message over the size limit with RESOURCE_EXHAUSTED', async () => {
+    const s = rawSession(coordinator.port);
+    const done = replies(s);
+    s.write(join(runId));
+    s.write({ runId, body: 'chunk', chunk: { offset: 0, data: Buffer.alloc(3 * 2 ** 20) } });
+    const { error } = await done;
+    assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
+  });
+
+  it('still completes the run with the honest worker', async () => {
+    const result = await coordinator.result;
+    assert.equal(result.summary.steps_run, 60);
+    assert.ok(result.summary.test_accuracy > 0.8);
+    await honest.done;
+  });
+});

@@ -1,0 +1,74 @@
+import { strict as assert } from 'node:assert';
+import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from '../../../../shared/wire/half-precision';
+import { chunksOf, encodeTensorSet, TensorSetAssembler, WireDType } from '../../../../shared/wire/tensor-codec';
+import { mulberry32 } from '../../../../shared/random';
+
+const rand = mulberry32(3);
+const specs = [
+  { name: 'kernel', shape: [300, 1000] },
+  { name: 'bias', shape: [7] },
+];
+const values = specs.map((s) => Float32Array.from({ length: s.shape.reduce((a, b) => a * b) }, () => (rand() - 0.5) * 0.02));
+
+function roundTrip(dtype: WireDType, maxChunk?: number): { out: Float32Array[]; chunks: number; bytes: number } {
+  const { header, parts } = encodeTensorSet(values, specs, dtype);
+  const assembler = new TensorSetAssembler(header, specs, 1 << 30);
+  let chunks = 0;
+  for (const c of chunksOf(parts, maxChunk)) {
+    chunks++;
+    assembler.add(c.offset, Buffer.from(c.data));
+  }
+  return { out: assembler.values(), chunks, bytes: header.totalBytes };
+}
+
+describe('tensor sets on the wire', () => {
+  it('float32 arrives bit for bit, in chunks of at most 1 MiB', () => {
+    const { out, chunks, bytes } = roundTrip('float32');
+    assert.equal(bytes, (300_000 + 7) * 4);
+    assert.equal(chunks, Math.ceil(bytes / 2 ** 20));
+    out.forEach((o, i) => assert.deepEqual(o, values[i]));
+  });
+
+  for (const [dtype, relative] of [
+    ['float16', 2 ** -11],
+    ['bfloat16', 2 ** -8],
+  ] as [WireDType, number][]) {
+    it(`${dtype} halves the bytes and keeps each value within its rounding error (${relative.toExponential(1)} relative)`, () => {
+      const { out, bytes } = roundTrip(dtype, 4096);
+      assert.equal(bytes, (300_000 + 7) * 2);
+      out.forEach((o, i) =>
+        o.forEach((v, j) => {
+          const x = values[i][j];
+          assert.ok(Math.abs(v - x) <= relative * Math.abs(x) + 6e-8, `${x} -> ${v}`);
+        }),
+      );
+    });
+  }
+
+  it('float16 and bfloat16 keep signs, zeros, infinities and NaN', () => {
+    const special = Float32Array.from([0, -0, 1, -2.5, Infinity, -Infinity, NaN, 65504, 1e6, 1e-9]);
+    const h = new Uint16Array(special.length);
+    const back = new Float32Array(special.length);
+    toFloat16(special, h);
+    fromFloat16(h, back);
+    assert.deepEqual([...back].map(String), ['0', '0', '1', '-2.5', 'Infinity', '-Infinity', 'NaN', '65504', 'Infinity', '0']);
+    toBfloat16(special, h);
+    fromBfloat16(h, back);
+    assert.deepEqual([...back.subarray(0, 8)].map(String), ['0', '0', '1', '-2.5', 'Infinity', '-Infinity', 'NaN', '65536']);
+  });
+
+  const bad: [string, () => unknown, RegExp][] = [
+    ['a wrong tensor count', () => new TensorSetAssembler({ tensors: specs.slice(0, 1), dtype: 'float32', totalBytes: 1_200_000 }, specs, 1e9), /1 tensors, expected 2/],
+    ['a wrong shape', () => new TensorSetAssembler({ tensors: [specs[0], { name: 'b', shape: [8] }], dtype: 'float32', totalBytes: 1_200_032 }, specs, 1e9), /shape \[8\], expected \[7\]/],
+    ['a size that disagrees with the shapes', () => new TensorSetAssembler({ tensors: specs, dtype: 'float32', totalBytes: 5 }, specs, 1e9), /header says 5 bytes, the shapes need 1200028/],
+    ['a set over the size limit', () => new TensorSetAssembler({ tensors: specs, dtype: 'float32', totalBytes: 1_200_028 }, specs, 1000), /exceeds the limit of 1000/],
+  ];
+  for (const [what, fn, message] of bad) it(`refuses ${what}`, () => assert.throws(fn, message));
+
+  it('refuses chunks out of order or past the end', () => {
+    const a = new TensorSetAssembler({ tensors: [specs[1]], dtype: 'float32', totalBytes: 28 }, [specs[1]], 1e9);
+    assert.throws(() => a.add(4, Buffer.alloc(4)), /offset 4, expected 0/);
+    assert.throws(() => a.add(0, Buffer.alloc(32)), /runs past the announced size/);
+    assert.throws(() => a.values(), /incomplete/);
+  });
+});
