@@ -145,7 +145,18 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         },
       },
     ],
-    extraSummary: () => ({ compress: o.compress, bytes_sent: traffic.sent, bytes_received: traffic.received }),
+    extraSummary: () => {
+      const t = scheduler.timings;
+      return {
+        compress: o.compress,
+        bytes_sent: traffic.sent,
+        bytes_received: traffic.received,
+        model_parameters: run.model.countParams(),
+        // Per step: the slowest shard's compute, and the rest of the wait (encoding, network, decoding).
+        compute_ms: t.computeMs / Math.max(1, t.steps),
+        communication_ms: (t.waitMs - t.computeMs) / Math.max(1, t.steps),
+      };
+    },
   }).then(
     async (r) => {
       live.state = 'done';

@@ -40,8 +40,19 @@ interface PendingShard {
   result?: GradientSums;
 }
 
+/** Where step time goes, summed over steps (milliseconds). */
+export interface StepTimings {
+  steps: number;
+  /** From the first assignment to the last accepted gradient. */
+  waitMs: number;
+  /** The slowest shard's own compute time, per step. */
+  computeMs: number;
+}
+
 export class StepScheduler implements GradientSource {
   lastWorkerCount = 0;
+  readonly timings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
+  private stepComputeMs = 0;
   private weightsVersion = 0;
   private current: { step: number; shards: PendingShard[]; work: StepWork; settle: () => void; fail: (e: Error) => void } | undefined;
   private readonly recentShardMs: number[] = [];
@@ -77,11 +88,16 @@ export class StepScheduler implements GradientSource {
       .map((r, i) => ({ shardId: i, indices: work.indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
       .filter((s) => s.indices.length > 0);
     this.lastWorkerCount = members.length;
+    this.stepComputeMs = 0;
+    const started = process.hrtime.bigint();
     await new Promise<void>((settle, fail) => {
       this.current = { step: work.step, shards, work, settle, fail };
       for (const s of shards) this.send(s);
     });
     this.current = undefined;
+    this.timings.steps++;
+    this.timings.waitMs += Number(process.hrtime.bigint() - started) / 1e6;
+    this.timings.computeMs += this.stepComputeMs;
     const total = emptySums(this.options.gradientSizes);
     for (const s of shards) addSums(total, s.result!);
     return total;
@@ -104,6 +120,7 @@ export class StepScheduler implements GradientSource {
     clearTimeout(shard.timer);
     shard.result = r.sums;
     this.recentShardMs.push(r.computeMs);
+    this.stepComputeMs = Math.max(this.stepComputeMs, r.computeMs);
     if (this.recentShardMs.length > 50) this.recentShardMs.shift();
     this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();

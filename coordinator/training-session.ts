@@ -97,6 +97,8 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     wall_seconds: (Date.now() - wallStart) / 1000,
     train_seconds: outcome.trainSeconds,
     samples_per_second: outcome.samplesTrained / outcome.stepSeconds,
+    step_ms: (outcome.stepSeconds * 1000) / Math.max(1, outcome.position.step),
+    apply_ms: (outcome.applySeconds * 1000) / Math.max(1, outcome.position.step),
     workers: input.workers(),
     backend: run.backend.name,
     batch_size: o.batchSize,

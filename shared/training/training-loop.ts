@@ -57,6 +57,8 @@ export interface TrainingOutcome {
   samplesTrained: number;
   /** Time inside steps (gradients + update), without validation: the throughput denominator. */
   stepSeconds: number;
+  /** Of stepSeconds, the time spent applying updates. */
+  applySeconds: number;
   trainSeconds: number;
 }
 
@@ -68,6 +70,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
   const perEpoch = stepsPerEpoch(input.trainIndices.length, input.batchSize);
   let samplesTrained = 0;
   let stepSeconds = 0;
+  let applySeconds = 0;
   const begin = process.hrtime.bigint();
   await callbacks.onTrainBegin(loop);
   while (position.epoch < input.epochs && !loop.stopTraining) {
@@ -85,7 +88,9 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
       const indices = globalBatch(order, input.batchSize, s);
       const sums = await input.source.computeBatch({ step: position.step, epoch, indices, seed });
       const lr = input.update.learningRate(position.step);
+      const applyStart = process.hrtime.bigint();
       input.update.apply(sums, position.step);
+      applySeconds += secondsSince(applyStart);
       position.step++;
       const seconds = secondsSince(stepStart);
       stepSeconds += seconds;
@@ -123,7 +128,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
     if (position.step >= stepLimit) break;
   }
   await callbacks.onTrainEnd(history);
-  return { history, position, stoppedEarly: loop.stopTraining, samplesTrained, stepSeconds, trainSeconds: secondsSince(begin) };
+  return { history, position, stoppedEarly: loop.stopTraining, samplesTrained, stepSeconds, applySeconds, trainSeconds: secondsSince(begin) };
 }
 
 function secondsSince(start: bigint): number {
