@@ -118,6 +118,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
 
   const shutdown = async (reason: string) => {
+    scheduler.stop(reason);
     for (const m of membership.live()) m.link.close(reason);
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   };

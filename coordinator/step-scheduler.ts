@@ -65,7 +65,9 @@ export class StepScheduler implements GradientSource {
     private readonly log: Logger,
   ) {
     membership.on('left', (member, reason) => {
-      this.log.warn(`worker ${member.id} (${member.link.address}) left: ${reason}`);
+      const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
+      if (this.stopped) this.log.info(line);
+      else this.log.warn(line);
       this.reassignFrom(member.id, `worker ${member.id} left`);
     });
   }
