@@ -7,16 +7,23 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { ModelError } from '../errors';
 import { layersModelFiles } from '../io/layers-model-files';
 
+/** Layers as Keras counts them: without the InputLayer that tfjs lists first. */
+function realLayers(model: tfl.LayersModel): tfl.layers.Layer[] {
+  return model.layers.filter((l) => l.getClassName() !== 'InputLayer');
+}
+
 export async function initFromSaved(model: tfl.LayersModel, dir: string, freezeLayers: number): Promise<{ copiedLayers: number }> {
   const source = await tfl.loadLayersModel(layersModelFiles(dir));
+  const to = realLayers(model);
+  const from = realLayers(source);
   let copiedLayers = 0;
   try {
-    for (let i = 0; i < model.layers.length && i < source.layers.length; i++) {
-      const from = source.layers[i].getWeights();
-      const to = model.layers[i].getWeights();
-      const same = from.length === to.length && from.every((w, j) => w.shape.join() === to[j].shape.join());
+    for (let i = 0; i < to.length && i < from.length; i++) {
+      const a = from[i].getWeights();
+      const b = to[i].getWeights();
+      const same = a.length === b.length && a.every((w, j) => w.shape.join() === b[j].shape.join());
       if (!same) break;
-      if (from.length > 0) model.layers[i].setWeights(from);
+      if (a.length > 0) to[i].setWeights(a);
       copiedLayers++;
     }
   } finally {
@@ -25,6 +32,6 @@ export async function initFromSaved(model: tfl.LayersModel, dir: string, freezeL
   if (freezeLayers > copiedLayers) {
     throw new ModelError(`--freeze-layers ${freezeLayers}: only the first ${copiedLayers} layers match ${dir}`);
   }
-  for (let i = 0; i < freezeLayers; i++) model.layers[i].trainable = false;
+  for (let i = 0; i < freezeLayers; i++) to[i].trainable = false;
   return { copiedLayers };
 }
