@@ -6,6 +6,7 @@
  * unusable gradient goes to another worker in the same step: no step is
  * skipped and no sample is counted twice.
  */
+import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import type { GradientSums } from '../shared/training/gradient-step';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
@@ -58,6 +59,7 @@ export class StepScheduler implements GradientSource {
   private readonly recentShardMs: number[] = [];
   private waitingForWorkers: (() => void) | undefined;
   stopped = false;
+  private stopReason = 'stopped';
 
   constructor(
     private readonly membership: Membership,
@@ -131,14 +133,15 @@ export class StepScheduler implements GradientSource {
 
   stop(reason: string): void {
     this.stopped = true;
+    this.stopReason = reason;
     this.waitingForWorkers?.();
-    this.current?.fail(new Error(reason));
+    this.current?.fail(new InterruptedError(reason));
   }
 
   private async enoughWorkers(): Promise<Member[]> {
     let warned = false;
     for (;;) {
-      if (this.stopped) throw new Error('coordinator stopped');
+      if (this.stopped) throw new InterruptedError(this.stopReason);
       this.membership.admitPending();
       const active = this.membership.active();
       if (active.length >= this.options.minWorkers && active.length > 0) return active;

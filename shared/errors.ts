@@ -28,6 +28,9 @@ export class NetworkError extends UserError {}
 /** A requested compute backend could not be loaded. */
 export class BackendUnavailableError extends UserError {}
 
+/** Training was stopped on purpose (Ctrl-C, SIGTERM): not a failure of the program. */
+export class InterruptedError extends GradfleetError {}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

@@ -16,7 +16,7 @@ import type { OptionValues } from '../../shared/config/resolve-options';
 import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
-import { ConfigError, isUserError, oneLineMessage } from '../../shared/errors';
+import { ConfigError, InterruptedError, isUserError, oneLineMessage } from '../../shared/errors';
 import { configureLogging } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
@@ -24,6 +24,8 @@ import { formatConfusion } from './format';
 /** Exit codes: 0 ok, 1 internal error, 2 user error (bad flag, file, config). */
 export const EXIT_USER_ERROR = 2;
 export const EXIT_INTERNAL_ERROR = 1;
+/** As shells report a process ended by SIGINT. */
+export const EXIT_INTERRUPTED = 130;
 
 const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
   ['dataset', 'dataDir', 'imageSize', 'channels', 'backend', 'logLevel', 'logFormat', 'config'].includes(s.key),
@@ -189,6 +191,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // commander has printed its one-line message already (or help/version, with code 0).
       return err.exitCode === 0 ? 0 : EXIT_USER_ERROR;
+    }
+    if (err instanceof InterruptedError) {
+      process.stderr.write(`gradfleet: stopped: ${err.message}\n`);
+      return EXIT_INTERRUPTED;
     }
     if (isUserError(err)) {
       process.stderr.write(`gradfleet: error: ${oneLineMessage(err)}\n`);

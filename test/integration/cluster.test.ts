@@ -94,3 +94,41 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     assert.match(r.stderr, /no coordinator answered at 127\.0\.0\.1:9/);
   });
 });
+
+describe('gradfleet local and Ctrl-C', function () {
+  this.timeout(120_000);
+
+  it('SIGINT stops the coordinator and every worker process, exit code 130 and one line', async () => {
+    const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--model', 'keras-cnn', '--epochs', '50', '--backend', 'wasm', '--run-dir', path.join(tmpDir(), 'run')], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let log = '';
+    child.stderr!.on('data', (d) => (log += d));
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if ((log.match(/joined run/g) ?? []).length >= 2) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 100);
+    });
+    const workerPids = () =>
+      fs
+        .readdirSync('/proc')
+        .filter((p) => /^\d+$/.test(p))
+        .filter((p) => {
+          try {
+            return fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(' ')[3] === String(child.pid);
+          } catch {
+            return false;
+          }
+        });
+    assert.equal(workerPids().length, 2);
+    child.kill('SIGINT');
+    assert.equal(await exitOf(child), 130);
+    assert.match(log, /interrupted: stopping the coordinator and workers/);
+    assert.match(log, /^gradfleet: stopped: interrupted$/m);
+    assert.doesNotMatch(log, /^\s+at /m, 'no stack trace');
+    assert.deepEqual(workerPids(), []);
+  });
+});
