@@ -44,7 +44,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const log = getLogger({ component: 'coordinator', runId: o.runId });
   const run = await prepareRun(o);
   const membership = new Membership(o.maxWorkers);
-  const weights = new WeightsBroadcast(run.model);
+  const weights = new WeightsBroadcast(run.model, WIRE_DTYPE[o.compress]);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
   const scheduler = new StepScheduler(
     membership,

@@ -12,7 +12,7 @@ import { selectGpu } from '../shared/config/env';
 import { UserError } from '../shared/errors';
 import { getLogger, Logger } from '../shared/logging';
 import { GradientComputer } from '../shared/training/gradient-step';
-import { writeWeights } from '../shared/training/weights';
+import { addInto, readWeights, writeWeights } from '../shared/training/weights';
 import {
   CHANNEL_OPTIONS,
   CoordinatorMessage,
@@ -110,7 +110,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     const session = client.Session();
     call = session;
     session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
-    let weights: { version: number; assembler: TensorSetAssembler } | undefined;
+    let weights: { version: number; delta: boolean; assembler: TensorSetAssembler } | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       for await (const msg of session as AsyncIterable<CoordinatorMessage>) {
@@ -127,13 +127,21 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           case 'weights': {
             const h = msg.weights!;
             const specs = state!.model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-            weights = { version: h.version, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
+            if (h.delta && h.version !== state!.weightsVersion + 1) throw new Error(`weights change for version ${h.version}, but this worker holds ${state!.weightsVersion}`);
+            weights = { version: h.version, delta: h.delta, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
             break;
           }
           case 'chunk': {
             const c = msg.chunk!;
             if (weights !== undefined && weights.assembler.add(c.offset, c.data)) {
-              writeWeights(state!.model, weights.assembler.values());
+              const values = weights.assembler.values();
+              if (weights.delta) {
+                const held = readWeights(state!.model);
+                addInto(held, values);
+                writeWeights(state!.model, held);
+              } else {
+                writeWeights(state!.model, values);
+              }
               state!.weightsVersion = weights.version;
               weights = undefined;
             }

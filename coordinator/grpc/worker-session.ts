@@ -60,8 +60,8 @@ class GrpcWorkerLink implements WorkerLink {
 
   sendWeights(version: number): void {
     if (this.sentVersion === version) return;
-    const w = this.ctx.weights.current();
-    this.write({ body: 'weights', weights: { version: w.version, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
+    const w = this.ctx.weights.forWorker(this.sentVersion);
+    this.write({ body: 'weights', weights: { version: w.version, delta: w.delta, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
     for (const c of w.chunks) this.write({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, c.data.byteLength);
     this.sentVersion = version;
   }

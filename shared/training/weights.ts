@@ -20,3 +20,11 @@ export function writeWeights(model: LayersModel, values: Float32Array[]): void {
     });
   });
 }
+
+/** target += change, element by element in float32: the same arithmetic wherever it runs. */
+export function addInto(target: Float32Array[], change: Float32Array[]): void {
+  target.forEach((t, i) => {
+    const d = change[i];
+    for (let j = 0; j < t.length; j++) t[j] += d[j];
+  });
+}

@@ -61,14 +61,24 @@ export function toFloat16(src: Float32Array, out: Uint16Array): void {
   }
 }
 
-export function fromFloat16(src: Uint16Array, out: Float32Array): void {
-  for (let i = 0; i < src.length; i++) {
-    const h = src[i];
+let float16Table: Float32Array | undefined;
+
+/** All 65,536 float16 values, decoded once: decoding is then one lookup per value. */
+function float16Values(): Float32Array {
+  if (float16Table !== undefined) return float16Table;
+  const table = new Float32Array(65536);
+  for (let h = 0; h < 65536; h++) {
     const sign = h & 0x8000 ? -1 : 1;
     const exp = (h >>> 10) & 0x1f;
     const mant = h & 0x3ff;
-    if (exp === 0) out[i] = sign * mant * 2 ** -24;
-    else if (exp === 0x1f) out[i] = mant === 0 ? sign * Infinity : NaN;
-    else out[i] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
+    if (exp === 0) table[h] = sign * mant * 2 ** -24;
+    else if (exp === 0x1f) table[h] = mant === 0 ? sign * Infinity : NaN;
+    else table[h] = sign * (1 + mant / 1024) * 2 ** (exp - 15);
   }
+  return (float16Table = table);
+}
+
+export function fromFloat16(src: Uint16Array, out: Float32Array): void {
+  const table = float16Values();
+  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
 }

@@ -76,6 +76,7 @@ export interface WelcomeMsg {
 export interface WeightsHeaderMsg {
   version: number;
   tensors: TensorSetHeaderMsg | null;
+  delta: boolean;
 }
 export interface AssignmentMsg {
   step: number;
