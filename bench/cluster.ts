@@ -5,7 +5,7 @@
  * compression, and where a step's time goes. Every figure comes from the
  * runs' summary.json files.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -29,9 +29,24 @@ function gradfleet(label: string, args: string[]): Run {
   return { label, args, summary };
 }
 
+/** Two independent baseline processes at once: how far this machine's cores scale with no communication at all. */
+async function parallelCeiling(args: string[], single: number): Promise<string> {
+  const runOne = () =>
+    new Promise<RunSummary>((resolve, reject) => {
+      const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradfleet-bench-'));
+      const child = spawn(process.execPath, [CLI, 'baseline', ...args, '--run-dir', runDir], { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, CI: '1' } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(fs.readFileSync(out.trim(), 'utf8')) as RunSummary) : reject(new Error(`baseline exited ${code}`))));
+    });
+  const [a, b] = await Promise.all([runOne(), runOne()]);
+  const total = a.samples_per_second + b.samples_per_second;
+  return `Two independent \`gradfleet baseline ${args.join(' ')}\` processes at once, no communication: ${a.samples_per_second.toFixed(0)} + ${b.samples_per_second.toFixed(0)} samples/s = **${(total / single).toFixed(2)}×** one process alone: the most any 2-process split can reach on this machine.`;
+}
+
 const n = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
 
-function main(): void {
+async function main(): Promise<void> {
   const kc = ['--model', 'keras-cnn', '--backend', 'wasm', '--epochs', '1', '--max-steps', '150', '--ema-decay', '0'];
   const mlp = ['--model', 'mlp', '--backend', 'wasm', '--epochs', '1', '--batch-size', '256', '--max-steps', '60', '--ema-decay', '0'];
   const runs = [
@@ -48,7 +63,9 @@ function main(): void {
     `\`gradfleet ${r.args.join(' ')}\``,
     n(r.summary.samples_per_second),
     `${(r.summary.samples_per_second / base(r.summary.model)).toFixed(2)}×`,
+    `${(r.summary.test_accuracy * 100).toFixed(2)}%`,
   ]);
+  const ceiling = await parallelCeiling(kc, base('keras-cnn'));
   const wire = runs
     .filter((r) => r.summary.command === 'coordinator')
     .map((r) => {
@@ -74,7 +91,9 @@ Coordinator and workers on this machine over loopback (\`gradfleet local\`), was
 training steps only (validation and test excluded), from each run's summary.json. Machine: ${machineLine()}.
 Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:cluster\`. On 2 cores, 2 workers share them with the coordinator.
 
-${table(['run', 'command', 'samples/s', 'vs baseline'], throughput)}
+${table(['run', 'command', 'samples/s', 'vs baseline', 'test accuracy'], throughput)}
+
+${ceiling}
 
 Bytes on the wire per step (gradients up, weights down, sample indices) against 2 × model bytes × workers:
 
@@ -87,4 +106,7 @@ ${table(['run', 'step', 'compute', 'communication', 'apply', 'other'], breakdown
   );
 }
 
-main();
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
