@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { fsyncPath, writeFileSynced } from '../shared/io/durable-files';
 
 export const MANIFEST = 'MANIFEST.json';
 export const LATEST = 'latest';
@@ -28,25 +29,6 @@ export interface Manifest {
 }
 
 export type CheckpointFiles = Record<string, Uint8Array | string>;
-
-function fsyncPath(p: string): void {
-  const fd = fs.openSync(p, 'r');
-  try {
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
-
-function writeSynced(file: string, data: Uint8Array | string): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 function sha256(data: Uint8Array | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -74,10 +56,10 @@ export class CheckpointStore {
     const manifest: Manifest = { format: 'gradfleet-checkpoint/1', step, files: {} };
     for (const [name, data] of Object.entries(files)) {
       if (name.includes('/') || name.startsWith('.')) throw new RangeError(`bad checkpoint file name ${name}`);
-      writeSynced(path.join(tmp, name), data);
+      writeFileSynced(path.join(tmp, name), data);
       manifest.files[name] = { bytes: Buffer.byteLength(data), sha256: sha256(data) };
     }
-    writeSynced(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+    writeFileSynced(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
     fsyncPath(tmp);
     fs.rmSync(final, { recursive: true, force: true });
     fs.renameSync(tmp, final);
@@ -88,7 +70,7 @@ export class CheckpointStore {
 
   private pointLatestAt(name: string): void {
     const tmp = path.join(this.dir, `${LATEST}.tmp-${process.pid}`);
-    writeSynced(tmp, `${name}\n`);
+    writeFileSynced(tmp, `${name}\n`);
     fs.renameSync(tmp, path.join(this.dir, LATEST));
     fsyncPath(this.dir);
   }

@@ -8,19 +8,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from '../errors';
+import { writeFileSynced } from './durable-files';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
-
-function writeFileSynced(file: string, data: string | Uint8Array): void {
-  const fd = fs.openSync(file, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-}
 
 /** A tfjs IOHandler that reads and writes `dir/model.json` and `dir/weights.bin`. */
 export function layersModelFiles(dir: string): tf.io.IOHandler {

@@ -59,27 +59,19 @@ describe('wasm training kernels', () => {
     [4, 2, 3],
   ];
 
+  type Case = ReturnType<typeof convCase>;
+  const convGradients: { kernel: string; inputs: (c: Case) => Record<string, Case['x']>; shapeAttr: (c: Case) => Record<string, number[]> }[] = [
+    { kernel: 'Conv2DBackpropFilter', inputs: (c) => ({ x: c.x, dy: c.dy }), shapeAttr: (c) => ({ filterShape: c.filter.shape }) },
+    { kernel: 'Conv2DBackpropInput', inputs: (c) => ({ dy: c.dy, filter: c.filter }), shapeAttr: (c) => ({ inputShape: c.x.shape }) },
+  ];
   for (const pad of ['valid', 'same'] as Pad[]) {
     for (const [k, ci, co] of shapes) {
-      it(`Conv2DBackpropFilter matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
-        const c = convCase(pad, k, ci, co);
-        await expectSameOnWasmAndCpu('Conv2DBackpropFilter', { x: c.x, dy: c.dy }, {
-          strides: [1, 1],
-          pad,
-          dataFormat: 'NHWC',
-          filterShape: c.filter.shape,
+      for (const g of convGradients) {
+        it(`${g.kernel} matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
+          const c = convCase(pad, k, ci, co);
+          await expectSameOnWasmAndCpu(g.kernel, g.inputs(c), { strides: [1, 1], pad, dataFormat: 'NHWC', ...g.shapeAttr(c) });
         });
-      });
-
-      it(`Conv2DBackpropInput matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
-        const c = convCase(pad, k, ci, co);
-        await expectSameOnWasmAndCpu('Conv2DBackpropInput', { dy: c.dy, filter: c.filter }, {
-          strides: [1, 1],
-          pad,
-          dataFormat: 'NHWC',
-          inputShape: c.x.shape,
-        });
-      });
+      }
     }
   }
 
