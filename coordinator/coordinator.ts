@@ -131,6 +131,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     callbacks: [
       {
         onTrainBegin: () => {
+          // The weights may have come from a checkpoint: workers must get them first.
+          scheduler.setWeightsVersion(weights.bump());
           live.state = 'training';
         },
         onEpochBegin: (epoch) => {

@@ -20,6 +20,9 @@ import type { PreparedRun } from '../shared/training/run-setup';
 import { RunSummary, writeSummary } from '../shared/training/run-summary';
 import { GradientSource, runTrainingLoop } from '../shared/training/training-loop';
 import { readWeights, writeWeights } from '../shared/training/weights';
+import { CheckpointCallback } from './checkpoint-callback';
+import { CheckpointStore } from './checkpoint-store';
+import { resolveResume, restoreCheckpoint } from './run-checkpoint';
 
 export interface SessionResult {
   summary: RunSummary;
@@ -58,11 +61,19 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const earlyStopping =
     o.earlyStopping &&
     new EarlyStopping(o.earlyStopping, { get: () => readWeights(run.model), set: (w) => writeWeights(run.model, w) });
+  const store = new CheckpointStore(o.runDir);
+  const subjects = { run, options: o, earlyStopping: earlyStopping || undefined };
+  const resumeFrom = resolveResume(o.resume, store, log);
+  const resumed = resumeFrom === undefined ? undefined : await restoreCheckpoint(resumeFrom, subjects, o.resumeForce);
+  if (resumed !== undefined) log.info(`resuming from ${resumeFrom}: epoch ${resumed.position.epoch + 1}, step ${resumed.position.step}`);
+  const checkpoints = new CheckpointCallback(store, subjects, o.checkpointEvery, o.keep, log);
   const callbacks: TrainingCallback[] = [
     ...(input.callbacks ?? []),
     new ProgressCallback(log, o.epochs, isInteractive()),
     new MetricsLogCallback(path.join(o.runDir, 'metrics.jsonl')),
     ...(earlyStopping ? [earlyStopping] : []),
+    // Last: a checkpoint records the early-stopping decision of its epoch.
+    checkpoints,
   ];
   log.info(`training ${o.model} on ${run.dataset.name} for ${o.epochs} epochs, global batch ${o.batchSize}, ${run.stepsPerEpoch} steps/epoch`);
   const outcome = await runTrainingLoop({
@@ -76,6 +87,8 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     update: run.update,
     validate: async (indices) => evalOn(run.dataset.train, indices),
     callbacks,
+    start: resumed?.position,
+    history: resumed?.history,
   });
 
   const test = evalOn(run.dataset.test);
@@ -104,6 +117,8 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     batch_size: o.batchSize,
     final_val_accuracy: history[history.length - 1]?.val_accuracy ?? NaN,
     model_dir: modelDir,
+    resumed_from: resumeFrom ?? null,
+    checkpoint_seconds: checkpoints.seconds,
     ...input.extraSummary?.(),
     history,
   };

@@ -38,6 +38,10 @@ export interface TrainingOptions {
   earlyStopping: EarlyStoppingOptions | undefined;
   initFrom: string | undefined;
   freezeLayers: number;
+  checkpointEvery: number;
+  keep: number;
+  resume: string;
+  resumeForce: boolean;
   seed: number;
   backend: BackendName;
   runId: string;
@@ -97,6 +101,10 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
       : undefined,
     initFrom: v.initFrom as string | undefined,
     freezeLayers: v.freezeLayers as number,
+    checkpointEvery: v.checkpointEvery as number,
+    keep: v.keep as number,
+    resume: v.resume as string,
+    resumeForce: v.resumeForce as boolean,
     seed: v.seed as number,
     backend: v.backend as BackendName,
     runId,

@@ -13,26 +13,44 @@ import { writeFileSynced } from './durable-files';
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
 
+/** The two files of a LayersModel: model.json's text and weights.bin's bytes. */
+export function layersModelFileContents(artifacts: tf.io.ModelArtifacts): { modelJson: string; weights: Uint8Array } {
+  if (artifacts.modelTopology instanceof ArrayBuffer) throw new ModelError('binary model topologies are not supported');
+  const weights = new Uint8Array(
+    artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer[]),
+  );
+  const modelJson: tf.io.ModelJSON = {
+    modelTopology: artifacts.modelTopology ?? {},
+    format: artifacts.format ?? 'layers-model',
+    generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_core}`,
+    convertedBy: 'gradfleet',
+    weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
+  };
+  if (artifacts.trainingConfig !== undefined) modelJson.trainingConfig = artifacts.trainingConfig;
+  if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
+  return { modelJson: JSON.stringify(modelJson), weights };
+}
+
+/** The model's files in memory, as `layersModelFiles` would write them. */
+export async function captureLayersModel(model: { save(handler: tf.io.IOHandler): Promise<tf.io.SaveResult> }): Promise<{ modelJson: string; weights: Uint8Array }> {
+  let captured: { modelJson: string; weights: Uint8Array } | undefined;
+  await model.save({
+    save: async (artifacts) => {
+      captured = layersModelFileContents(artifacts);
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: captured.weights.byteLength } };
+    },
+  });
+  return captured!;
+}
+
 /** A tfjs IOHandler that reads and writes `dir/model.json` and `dir/weights.bin`. */
 export function layersModelFiles(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
-      if (artifacts.modelTopology instanceof ArrayBuffer) throw new ModelError('binary model topologies are not supported');
+      const { modelJson, weights } = layersModelFileContents(artifacts);
       fs.mkdirSync(dir, { recursive: true });
-      const weights = new Uint8Array(
-        artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.concatenateArrayBuffers(artifacts.weightData as ArrayBuffer[]),
-      );
-      const modelJson: tf.io.ModelJSON = {
-        modelTopology: artifacts.modelTopology ?? {},
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tf.version_core}`,
-        convertedBy: 'gradfleet',
-        weightsManifest: [{ paths: [`./${WEIGHTS_BIN}`], weights: artifacts.weightSpecs ?? [] }],
-      };
-      if (artifacts.trainingConfig !== undefined) modelJson.trainingConfig = artifacts.trainingConfig;
-      if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
       writeFileSynced(path.join(dir, WEIGHTS_BIN), weights);
-      writeFileSynced(path.join(dir, MODEL_JSON), JSON.stringify(modelJson));
+      writeFileSynced(path.join(dir, MODEL_JSON), modelJson);
       return {
         modelArtifactsInfo: {
           dateSaved: new Date(),

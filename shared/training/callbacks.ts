@@ -32,8 +32,28 @@ export interface StopControl {
   stopTraining: boolean;
 }
 
+/** Sums of the epoch in progress, so that a run resumed mid-epoch reports the same epoch metrics. */
+export interface EpochProgress {
+  lossSum: number;
+  correct: number;
+  samples: number;
+  stepSeconds: number;
+}
+
+/** Where the loop is, for callbacks that save it (checkpoints). Read-only for them. */
+export interface LoopState extends StopControl {
+  /** Epochs completed (0-based index of the epoch in progress). */
+  epoch: number;
+  /** Steps completed in the epoch in progress. */
+  stepInEpoch: number;
+  /** Steps completed in total. */
+  step: number;
+  progress: EpochProgress;
+  history: EpochLogs[];
+}
+
 export interface TrainingCallback {
-  onTrainBegin?(loop: StopControl): void | Promise<void>;
+  onTrainBegin?(loop: LoopState): void | Promise<void>;
   onEpochBegin?(epoch: number): void | Promise<void>;
   onStepEnd?(logs: StepLogs): void | Promise<void>;
   onEpochEnd?(logs: EpochLogs, loop: StopControl): void | Promise<void>;
@@ -43,7 +63,7 @@ export interface TrainingCallback {
 export class CallbackList implements TrainingCallback {
   constructor(private readonly callbacks: TrainingCallback[]) {}
 
-  async onTrainBegin(loop: StopControl): Promise<void> {
+  async onTrainBegin(loop: LoopState): Promise<void> {
     for (const c of this.callbacks) await c.onTrainBegin?.(loop);
   }
   async onEpochBegin(epoch: number): Promise<void> {

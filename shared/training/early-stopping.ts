@@ -56,6 +56,11 @@ export class EarlyStopping implements TrainingCallback {
     return this.greaterIsBetter ? shifted > reference : shifted < reference;
   }
 
+  /** A run resumed after it had already stopped early stays stopped. */
+  onTrainBegin(loop: StopControl): void {
+    if (this.state.stoppedEpoch > 0) loop.stopTraining = true;
+  }
+
   onEpochEnd(logs: EpochLogs, loop: StopControl): void {
     const current = logs[this.options.monitor];
     const epochIndex = logs.epoch - 1;

@@ -5,7 +5,7 @@
  * schedule, updates, callbacks, stopping) is this one piece of code.
  */
 import { epochOrder, epochSeed, globalBatch, stepsPerEpoch } from './batch-schedule';
-import { CallbackList, EpochLogs, StopControl, TrainingCallback } from './callbacks';
+import { CallbackList, EpochLogs, EpochProgress, LoopState, TrainingCallback } from './callbacks';
 import type { GradientSums } from './gradient-step';
 import type { ParameterUpdate } from './parameter-update';
 
@@ -31,6 +31,9 @@ export interface TrainingPosition {
   epoch: number;
   /** Steps done in total. */
   step: number;
+  /** Steps done in the epoch in progress, with its sums so far (a run resumed mid-epoch). */
+  stepInEpoch?: number;
+  progress?: EpochProgress;
 }
 
 export interface TrainingLoopInput {
@@ -62,45 +65,54 @@ export interface TrainingOutcome {
   trainSeconds: number;
 }
 
+const noProgress = (): EpochProgress => ({ lossSum: 0, correct: 0, samples: 0, stepSeconds: 0 });
+
 export async function runTrainingLoop(input: TrainingLoopInput): Promise<TrainingOutcome> {
   const callbacks = new CallbackList(input.callbacks);
-  const loop: StopControl = { stopTraining: false };
-  const history = [...(input.history ?? [])];
-  const position = { ...(input.start ?? { epoch: 0, step: 0 }) };
+  const start = input.start ?? { epoch: 0, step: 0 };
+  const loop: LoopState = {
+    stopTraining: false,
+    epoch: start.epoch,
+    step: start.step,
+    stepInEpoch: start.stepInEpoch ?? 0,
+    progress: { ...(start.progress ?? noProgress()) },
+    history: [...(input.history ?? [])],
+  };
   const perEpoch = stepsPerEpoch(input.trainIndices.length, input.batchSize);
+  const stepLimit = input.maxSteps !== undefined && input.maxSteps > 0 ? input.maxSteps : Infinity;
   let samplesTrained = 0;
   let stepSeconds = 0;
   let applySeconds = 0;
   const begin = process.hrtime.bigint();
   await callbacks.onTrainBegin(loop);
-  while (position.epoch < input.epochs && !loop.stopTraining) {
-    const epoch = position.epoch;
+  while (loop.epoch < input.epochs && !loop.stopTraining && loop.step < stepLimit) {
+    const epoch = loop.epoch;
     await callbacks.onEpochBegin(epoch + 1);
     const order = epochOrder(input.trainIndices, input.seed, epoch);
     const seed = epochSeed(input.seed, epoch);
     const epochStart = process.hrtime.bigint();
-    let lossSum = 0;
-    let correct = 0;
-    let samples = 0;
-    const stepLimit = input.maxSteps !== undefined && input.maxSteps > 0 ? input.maxSteps : Infinity;
-    for (let s = 0; s < perEpoch && position.step < stepLimit; s++) {
+    const progress = loop.progress;
+    while (loop.stepInEpoch < perEpoch && loop.step < stepLimit) {
       const stepStart = process.hrtime.bigint();
-      const indices = globalBatch(order, input.batchSize, s);
-      const sums = await input.source.computeBatch({ step: position.step, epoch, indices, seed });
-      const lr = input.update.learningRate(position.step);
+      const indices = globalBatch(order, input.batchSize, loop.stepInEpoch);
+      const sums = await input.source.computeBatch({ step: loop.step, epoch, indices, seed });
+      const lr = input.update.learningRate(loop.step);
       const applyStart = process.hrtime.bigint();
-      input.update.apply(sums, position.step);
+      input.update.apply(sums, loop.step);
       applySeconds += secondsSince(applyStart);
-      position.step++;
+      loop.step++;
+      loop.stepInEpoch++;
       const seconds = secondsSince(stepStart);
       stepSeconds += seconds;
-      lossSum += sums.lossSum;
-      correct += sums.correct;
-      samples += sums.count;
+      samplesTrained += sums.count;
+      progress.lossSum += sums.lossSum;
+      progress.correct += sums.correct;
+      progress.samples += sums.count;
+      progress.stepSeconds += seconds;
       await callbacks.onStepEnd({
-        step: position.step,
+        step: loop.step,
         epoch: epoch + 1,
-        stepInEpoch: s + 1,
+        stepInEpoch: loop.stepInEpoch,
         stepsPerEpoch: perEpoch,
         loss: sums.lossSum / sums.count,
         accuracy: sums.correct / sums.count,
@@ -110,25 +122,33 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
         workers: input.source.lastWorkerCount,
       });
     }
-    samplesTrained += samples;
-    const trainSeconds = secondsSince(epochStart);
+    if (loop.stepInEpoch < perEpoch) break; // stopped by --max-steps inside the epoch
     const val = input.validationIndices.length > 0 ? await input.validate(input.validationIndices) : { loss: NaN, accuracy: NaN };
     const logs: EpochLogs = {
       epoch: epoch + 1,
-      loss: lossSum / samples,
-      accuracy: correct / samples,
+      loss: progress.lossSum / progress.samples,
+      accuracy: progress.correct / progress.samples,
       val_loss: val.loss,
       val_accuracy: val.accuracy,
       seconds: secondsSince(epochStart),
-      samplesPerSecond: samples / trainSeconds,
+      samplesPerSecond: progress.samples / progress.stepSeconds,
     };
-    history.push(logs);
-    position.epoch++;
+    loop.history.push(logs);
+    loop.epoch++;
+    loop.stepInEpoch = 0;
+    loop.progress = noProgress();
     await callbacks.onEpochEnd(logs, loop);
-    if (position.step >= stepLimit) break;
   }
-  await callbacks.onTrainEnd(history);
-  return { history, position, stoppedEarly: loop.stopTraining, samplesTrained, stepSeconds, applySeconds, trainSeconds: secondsSince(begin) };
+  await callbacks.onTrainEnd(loop.history);
+  return {
+    history: loop.history,
+    position: { epoch: loop.epoch, step: loop.step, stepInEpoch: loop.stepInEpoch, progress: loop.progress },
+    stoppedEarly: loop.stopTraining,
+    samplesTrained,
+    stepSeconds,
+    applySeconds,
+    trainSeconds: secondsSince(begin),
+  };
 }
 
 function secondsSince(start: bigint): number {

@@ -1,0 +1,53 @@
+/**
+ * Writes a checkpoint every `every` steps and at the end of every epoch,
+ * keeps the newest `keep`, and copies the best epoch's (by the early-stopping
+ * monitor, else val_loss) to best/.
+ */
+import type { Logger } from '../shared/logging';
+import type { EpochLogs, LoopState, StepLogs, TrainingCallback } from '../shared/training/callbacks';
+import { CheckpointStore } from './checkpoint-store';
+import { checkpointFiles, CheckpointSubjects } from './run-checkpoint';
+
+export class CheckpointCallback implements TrainingCallback {
+  private loop: LoopState | undefined;
+  private best: number | undefined;
+  /** Seconds spent writing checkpoints, for the logs and benchmarks. */
+  seconds = 0;
+
+  constructor(
+    private readonly store: CheckpointStore,
+    private readonly subjects: CheckpointSubjects,
+    private readonly every: number,
+    private readonly keep: number,
+    private readonly log: Logger,
+  ) {}
+
+  onTrainBegin(loop: LoopState): void {
+    this.loop = loop;
+  }
+
+  async onStepEnd(s: StepLogs): Promise<void> {
+    if (this.every > 0 && s.step % this.every === 0 && s.stepInEpoch < s.stepsPerEpoch) await this.save();
+  }
+
+  async onEpochEnd(e: EpochLogs): Promise<void> {
+    const dir = await this.save();
+    const monitor = this.subjects.options.earlyStopping?.monitor ?? 'val_loss';
+    const value = e[monitor];
+    const higherIsBetter = monitor.includes('acc');
+    if (Number.isFinite(value) && (this.best === undefined || (higherIsBetter ? value > this.best : value < this.best))) {
+      this.best = value;
+      this.store.markBest(dir);
+    }
+  }
+
+  private async save(): Promise<string> {
+    const start = Date.now();
+    const loop = this.loop!;
+    const dir = this.store.write(loop.step, await checkpointFiles(this.subjects, loop));
+    this.store.prune(this.keep);
+    this.seconds += (Date.now() - start) / 1000;
+    this.log.debug(`checkpoint ${dir} written in ${Date.now() - start} ms`);
+    return dir;
+  }
+}

@@ -1,0 +1,194 @@
+/**
+ * What a checkpoint holds and how a run comes back from it: the model (tfjs
+ * LayersModel files, readable by tf.loadLayersModel), the optimizer's slots,
+ * the weight EMA, early stopping, and the loop's position down to the step
+ * within the epoch, so a resumed run replays the uninterrupted one.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import type { TrainingOptions } from '../shared/config/training-options';
+import { ModelError, UserError } from '../shared/errors';
+import { captureLayersModel, MODEL_JSON, WEIGHTS_BIN } from '../shared/io/layers-model-files';
+import type { EpochLogs, EpochProgress, LoopState } from '../shared/training/callbacks';
+import type { EarlyStopping, EarlyStoppingState } from '../shared/training/early-stopping';
+import type { PreparedRun } from '../shared/training/run-setup';
+import type { TrainingPosition } from '../shared/training/training-loop';
+import { writeWeights } from '../shared/training/weights';
+import { CheckpointFiles, CheckpointStore } from './checkpoint-store';
+
+export interface CheckpointState {
+  format: 1;
+  step: number;
+  epoch: number;
+  stepInEpoch: number;
+  progress: EpochProgress;
+  history: EpochLogs[];
+  seed: number;
+  configHash: string;
+  datasetSha256: string;
+  emaUpdates?: number;
+  earlyStopping?: EarlyStoppingState;
+}
+
+interface TensorEntry {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+/** The options that change what training computes; a resumed run must agree on all of them. */
+export function configHash(o: TrainingOptions, datasetSha256: string): string {
+  const relevant = {
+    model: o.model,
+    datasetSha256,
+    batchSize: o.batchSize,
+    optimizer: o.optimizer,
+    lr: o.lr,
+    momentum: o.momentum,
+    lrSchedule: [o.lrSchedule, o.lrDecayRate, o.lrDecaySteps, o.lrStaircase, o.warmupEpochs, o.referenceBatch],
+    penalties: [o.l1, o.l2, o.dropout],
+    emaDecay: o.emaDecay,
+    augment: o.augment ?? null,
+    validationSplit: o.validationSplit,
+    seed: o.seed,
+    initFrom: o.initFrom ?? null,
+    freezeLayers: o.freezeLayers,
+  };
+  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
+}
+
+function packTensors(tensors: { name: string; tensor: tf.Tensor }[]): { json: string; bin: Uint8Array } {
+  const entries: TensorEntry[] = [];
+  const parts: Uint8Array[] = [];
+  for (const { name, tensor } of tensors) {
+    const dtype = tensor.dtype === 'int32' ? 'int32' : 'float32';
+    const values = dtype === 'int32' ? Int32Array.from(tensor.dataSync()) : Float32Array.from(tensor.dataSync());
+    entries.push({ name, shape: tensor.shape, dtype });
+    parts.push(new Uint8Array(values.buffer));
+  }
+  return { json: JSON.stringify(entries), bin: Buffer.concat(parts) };
+}
+
+function unpackTensors(json: string, bin: Buffer): { name: string; tensor: tf.Tensor }[] {
+  const entries = JSON.parse(json) as TensorEntry[];
+  const out: { name: string; tensor: tf.Tensor }[] = [];
+  let at = 0;
+  for (const e of entries) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    const bytes = bin.subarray(at, at + 4 * n);
+    if (bytes.length !== 4 * n) throw new ModelError('optimizer.bin is shorter than optimizer.json describes');
+    const buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+    const values = e.dtype === 'int32' ? new Int32Array(buf) : new Float32Array(buf);
+    out.push({ name: e.name, tensor: tf.tensor(values, e.shape, e.dtype) });
+    at += 4 * n;
+  }
+  return out;
+}
+
+function floatsToBytes(arrays: Float32Array[]): Uint8Array {
+  return Buffer.concat(arrays.map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)));
+}
+
+function bytesToFloats(bytes: Buffer, sizes: number[]): Float32Array[] {
+  const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+  let at = 0;
+  return sizes.map((n) => all.slice(at, (at += n)));
+}
+
+export interface CheckpointSubjects {
+  run: PreparedRun;
+  options: TrainingOptions;
+  earlyStopping?: EarlyStopping;
+}
+
+export async function checkpointFiles(s: CheckpointSubjects, loop: LoopState): Promise<CheckpointFiles> {
+  const { run } = s;
+  const { modelJson, weights } = await captureLayersModel(run.model);
+  const optimizer = packTensors(await run.update.optimizer.getWeights());
+  const state: CheckpointState = {
+    format: 1,
+    step: loop.step,
+    epoch: loop.epoch,
+    stepInEpoch: loop.stepInEpoch,
+    progress: loop.progress,
+    history: loop.history,
+    seed: s.options.seed,
+    configHash: configHash(s.options, run.dataset.sha256),
+    datasetSha256: run.dataset.sha256,
+    emaUpdates: run.update.ema?.count,
+    earlyStopping: s.earlyStopping?.getState(),
+  };
+  const files: CheckpointFiles = {
+    [MODEL_JSON]: modelJson,
+    [WEIGHTS_BIN]: weights,
+    'optimizer.json': optimizer.json,
+    'optimizer.bin': optimizer.bin,
+    'state.json': JSON.stringify(state, null, 2),
+  };
+  if (run.update.ema !== undefined) files['ema.bin'] = floatsToBytes(run.update.ema.shadow.map((v) => v.dataSync() as Float32Array));
+  const best = s.earlyStopping?.getBestWeights();
+  if (best !== undefined) files['best-weights.bin'] = floatsToBytes(best);
+  return files;
+}
+
+/** Picks the checkpoint `--resume` names: `auto` = the newest valid one in the run directory. */
+export function resolveResume(resume: string, store: CheckpointStore, log: { warn(m: string): void; info(m: string): void }): string | undefined {
+  if (resume === 'none') return undefined;
+  if (resume === 'auto') {
+    const { found, skipped } = store.newestValid();
+    for (const s of skipped) log.warn(`not resuming from ${s.dir}: ${s.reason}`);
+    if (found === undefined) {
+      log.info(`no checkpoint to resume from in ${store.dir}; starting fresh`);
+      return undefined;
+    }
+    return found.dir;
+  }
+  const reason = CheckpointStore.verify(resume);
+  if (reason !== undefined) throw new UserError(`--resume ${resume}: not a usable checkpoint: ${reason}`);
+  return resume;
+}
+
+/** Restores everything a checkpoint holds into a prepared run; returns where the loop goes on. */
+export async function restoreCheckpoint(dir: string, s: CheckpointSubjects, force: boolean): Promise<{ position: TrainingPosition; history: EpochLogs[] }> {
+  const read = (name: string) => fs.readFileSync(path.join(dir, name));
+  const state = JSON.parse(read('state.json').toString('utf8')) as CheckpointState;
+  const { run } = s;
+  if (state.datasetSha256 !== run.dataset.sha256) throw new UserError(`${dir}: the checkpoint was trained on another dataset`);
+  if (state.configHash !== configHash(s.options, run.dataset.sha256) && !force) {
+    throw new UserError(`${dir}: the run's options differ from the checkpoint's (model, batch, optimizer, schedule, seed...); use --resume-force to resume anyway`);
+  }
+  const sizes = run.model.weights.map((w) => w.read().size);
+  const modelJson = JSON.parse(read(MODEL_JSON).toString('utf8')) as tf.io.ModelJSON;
+  const named = tf.io.decodeWeights(read(WEIGHTS_BIN).buffer.slice(0) as ArrayBuffer, modelJson.weightsManifest[0].weights);
+  try {
+    writeWeights(
+      run.model,
+      run.model.weights.map((w) => {
+        const t = named[w.originalName];
+        if (t === undefined) throw new ModelError(`${dir}: weight ${w.originalName} is not in the checkpoint`);
+        return t.dataSync() as Float32Array;
+      }),
+    );
+  } finally {
+    tf.dispose(Object.values(named));
+  }
+  const slots = unpackTensors(read('optimizer.json').toString('utf8'), read('optimizer.bin'));
+  await run.update.optimizer.setWeights(slots);
+  tf.dispose(slots.map((x) => x.tensor));
+  if (run.update.ema !== undefined && state.emaUpdates !== undefined) {
+    const shadow = bytesToFloats(read('ema.bin'), run.update.ema.shadow.map((v) => v.size));
+    const tensors = shadow.map((a, i) => tf.tensor(a, run.update.ema!.shadow[i].shape));
+    run.update.ema.restore(state.emaUpdates, tensors);
+    tf.dispose(tensors);
+  }
+  if (s.earlyStopping !== undefined && state.earlyStopping !== undefined) {
+    const best = fs.existsSync(path.join(dir, 'best-weights.bin')) ? bytesToFloats(read('best-weights.bin'), sizes) : undefined;
+    s.earlyStopping.restore(state.earlyStopping, best);
+  }
+  return {
+    position: { epoch: state.epoch, step: state.step, stepInEpoch: state.stepInEpoch, progress: state.progress },
+    history: state.history,
+  };
+}

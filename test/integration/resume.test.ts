@@ -1,0 +1,65 @@
+/**
+ * A run interrupted and resumed from its checkpoint ends exactly where the
+ * uninterrupted run ends; a damaged checkpoint is passed over, and a resume
+ * with different options is refused.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { runCli } from '../helpers/cli';
+import { maxAbsDiff } from '../helpers/backends';
+import { tmpDir } from '../helpers/tmp';
+import { savedWeights } from '../helpers/weights-file';
+
+const OPTIONS = ['--model', 'mlp', '--epochs', '2', '--checkpoint-every', '50', '--backend', 'wasm', '--seed', '11'];
+
+function summary(runDir: string): Record<string, unknown> {
+  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+}
+
+describe('resuming from checkpoints', function () {
+  this.timeout(300_000);
+  const root = tmpDir();
+  const straight = path.join(root, 'straight');
+  const interrupted = path.join(root, 'interrupted');
+
+  before(() => {
+    assert.equal(runCli(['baseline', ...OPTIONS, '--run-dir', straight]).code, 0);
+    // 113 steps per epoch: stop in the middle of epoch 2, just after the step-150 checkpoint.
+    const first = runCli(['baseline', ...OPTIONS, '--max-steps', '150', '--run-dir', interrupted]);
+    assert.equal(first.code, 0, first.stderr);
+  });
+
+  it('writes checkpoints at epoch ends and every N steps, keeps 3, and a best/', () => {
+    const names = fs.readdirSync(path.join(straight, 'checkpoints')).sort();
+    assert.deepEqual(names, ['best', 'ckpt-200', 'ckpt-226', 'ckpt-150', 'latest'].sort());
+    assert.equal(fs.readFileSync(path.join(straight, 'checkpoints', 'latest'), 'utf8').trim(), 'ckpt-226');
+  });
+
+  it('--resume auto continues mid-epoch to the same weights and metrics as the uninterrupted run', () => {
+    const r = runCli(['baseline', ...OPTIONS, '--resume', 'auto', '--run-dir', interrupted]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /resuming from .*ckpt-150: epoch 2, step 150/);
+    const diff = maxAbsDiff(savedWeights(path.join(interrupted, 'model')), savedWeights(path.join(straight, 'model')));
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    const [a, b] = [summary(interrupted), summary(straight)];
+    assert.equal(a.test_accuracy, b.test_accuracy);
+    assert.deepEqual((a.history as { loss: number }[]).map((e) => e.loss.toFixed(6)), (b.history as { loss: number }[]).map((e) => e.loss.toFixed(6)));
+  });
+
+  it('passes over a damaged newest checkpoint, says why, and resumes from the one before', () => {
+    const runDir = path.join(root, 'damaged');
+    fs.cpSync(interrupted, runDir, { recursive: true });
+    fs.truncateSync(path.join(runDir, 'checkpoints', 'ckpt-226', 'weights.bin'), 100);
+    const r = runCli(['baseline', ...OPTIONS, '--resume', 'auto', '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /not resuming from .*ckpt-226: weights\.bin has 100 bytes/);
+    assert.match(r.stderr, /resuming from .*ckpt-200/);
+  });
+
+  it('refuses to resume with different training options unless forced', () => {
+    const r = runCli(['baseline', ...OPTIONS, '--lr', '0.01', '--resume', 'auto', '--run-dir', interrupted]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /the run's options differ from the checkpoint's.*--resume-force/);
+  });
+});
