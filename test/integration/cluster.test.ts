@@ -4,11 +4,11 @@
  * workers ends with the weights of one-process training.
  */
 import { strict as assert } from 'node:assert';
-import { ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as readline from 'node:readline';
 import { CLI, runCli } from '../helpers/cli';
+import { exitOf, startCoordinatorProcess } from '../helpers/processes';
 import { maxAbsDiff } from '../helpers/backends';
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
@@ -44,32 +44,12 @@ describe('the cluster matches one-process training', function () {
   }
 });
 
-/** Starts `gradfleet coordinator --port 0` and resolves with its port once it prints it. */
-function startCoordinatorProcess(args: string[]): Promise<{ child: ChildProcess; port: number; stdout: string[] }> {
-  const child = spawn(process.execPath, [CLI, 'coordinator', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const stdout: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
-      stdout.push(line);
-      const m = /^listening on [\d.]+:(\d+)$/.exec(line);
-      if (m) resolve({ child, port: Number(m[1]), stdout });
-    });
-    child.on('exit', (code) => reject(new Error(`coordinator exited with ${code}: ${stderr}`)));
-  });
-}
-
-function exitOf(child: ChildProcess): Promise<number | null> {
-  return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
-}
-
 describe('gradfleet coordinator and gradfleet worker as separate processes', function () {
   this.timeout(600_000);
 
   it('train together, report live status, and end with a summary', async () => {
     const runDir = path.join(tmpDir(), 'run');
-    const { child: coordinator, port, stdout } = await startCoordinatorProcess(['--model', 'mlp', '--epochs', '2', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir, '--run-id', 'proc-test']);
+    const { child: coordinator, port, stdout } = await startCoordinatorProcess(['--port', '0', '--model', 'mlp', '--epochs', '2', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir, '--run-id', 'proc-test']);
     const workers = [1, 2].map((i) =>
       spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, '--backend', 'wasm', '--name', `proc-${i}`, '--cache-dir', path.join(runDir, `cache-${i}`)], { stdio: 'ignore' }),
     );

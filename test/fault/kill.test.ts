@@ -1,0 +1,65 @@
+/**
+ * Determinism under failure, with real processes and SIGKILL: workers killed
+ * and replaced, or the coordinator killed and restarted with --resume auto,
+ * end with the weights of an undisturbed run.
+ */
+import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CheckpointStore } from '../../coordinator/checkpoint-store';
+import { runCli } from '../helpers/cli';
+import { maxAbsDiff } from '../helpers/backends';
+import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
+import { tmpDir } from '../helpers/tmp';
+import { savedWeights } from '../helpers/weights-file';
+
+const TRAINING = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm'];
+
+describe('training through failures (SIGKILL)', function () {
+  this.timeout(600_000);
+  const root = tmpDir();
+  let undisturbed: Float32Array;
+
+  before(() => {
+    const r = runCli(['baseline', ...TRAINING, '--run-dir', path.join(root, 'undisturbed')]);
+    assert.equal(r.code, 0, r.stderr);
+    undisturbed = savedWeights(path.join(root, 'undisturbed', 'model'));
+  });
+
+  it('workers killed at random steps and replaced: the same weights as an undisturbed run', async () => {
+    const runDir = path.join(root, 'workers-killed');
+    const c = await startCoordinatorProcess(['--port', '0', ...TRAINING, '--min-workers', '1', '--run-dir', runDir]);
+    const cache = (i: number) => ['--cache-dir', path.join(runDir, `cache-${i}`)];
+    const workers = [1, 2, 3].map((i) => startWorkerProcess(c.port, `w${i}`, cache(i)));
+    await waitForStep(c.port, 30 + Math.floor(Math.random() * 40));
+    workers[0].kill('SIGKILL');
+    await waitForStep(c.port, 120 + Math.floor(Math.random() * 40));
+    workers[1].kill('SIGKILL');
+    workers.push(startWorkerProcess(c.port, 'w4', cache(4)));
+    assert.equal(await exitOf(c.child), 0, c.stderr());
+    assert.match(c.stderr(), /worker w1 .* left: (stream|disconnected)/);
+    const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill();
+  });
+
+  it('the coordinator killed and restarted with --resume auto: workers re-join, same weights', async () => {
+    const runDir = path.join(root, 'coordinator-killed');
+    const port = 52_000 + (process.pid % 1000);
+    const args = ['--port', String(port), ...TRAINING, '--min-workers', '2', '--checkpoint-every', '20', '--run-dir', runDir, '--run-id', 'kill-test'];
+    const first = await startCoordinatorProcess(args);
+    const workers = [1, 2].map((i) => startWorkerProcess(port, `w${i}`, ['--cache-dir', path.join(runDir, `cache-${i}`)]));
+    await waitForStep(port, 70 + Math.floor(Math.random() * 60));
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    const second = await startCoordinatorProcess([...args, '--resume', 'auto']);
+    assert.equal(await exitOf(second.child), 0, second.stderr());
+    assert.match(second.stderr(), /resuming from .*ckpt-\d+/);
+    assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
+    const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    for (const dir of fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('ckpt-'))) {
+      assert.equal(CheckpointStore.verify(path.join(runDir, 'checkpoints', dir)), undefined, `${dir} verifies`);
+    }
+  });
+});

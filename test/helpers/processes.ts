@@ -1,0 +1,51 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import * as readline from 'node:readline';
+import { CLI, runCli } from './cli';
+
+/** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
+export function startCoordinatorProcess(args: string[]): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'coordinator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const stdout: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    const fixed = args.includes('--port') ? Number(args[args.indexOf('--port') + 1]) : 50051;
+    const done = (port: number) => resolve({ child, port, stdout, stderr: () => stderr });
+    readline.createInterface({ input: child.stdout! }).on('line', (line) => {
+      stdout.push(line);
+      const m = /^listening on [\d.]+:(\d+)$/.exec(line);
+      if (m) done(Number(m[1]));
+    });
+    const poll = setInterval(() => {
+      if (fixed !== 0 && /listening on /.test(stderr)) {
+        clearInterval(poll);
+        done(fixed);
+      }
+    }, 50);
+    child.on('exit', (code) => {
+      clearInterval(poll);
+      reject(new Error(`coordinator exited with ${code}: ${stderr}`));
+    });
+  });
+}
+
+export function startWorkerProcess(port: number, name: string, extra: string[] = []): ChildProcess {
+  return spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, '--backend', 'wasm', '--name', name, ...extra], { stdio: 'ignore' });
+}
+
+export function exitOf(child: ChildProcess): Promise<number | null> {
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve(child.exitCode)
+    : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+}
+
+/** Polls `gradfleet status` until the run has done at least `step` steps. */
+export async function waitForStep(port: number, step: number, timeoutMs = 120_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
+    if (r.code === 0 && JSON.parse(r.stdout).step >= step) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the run did not reach step ${step}`);
+}
