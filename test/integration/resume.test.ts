@@ -63,3 +63,25 @@ describe('resuming from checkpoints', function () {
     assert.match(r.stderr, /the run's options differ from the checkpoint's.*--resume-force/);
   });
 });
+
+describe('early stopping across a resume', function () {
+  this.timeout(300_000);
+
+  it('a resumed run stops at the same epoch, with the same restored best weights, as an uninterrupted one', () => {
+    const root = tmpDir();
+    const options = ['--model', 'mlp', '--epochs', '12', '--early-stopping', '--patience', '1', '--min-delta', '0.01', '--restore-best-weights', '--backend', 'wasm', '--seed', '3'];
+    const straight = path.join(root, 'straight');
+    const resumed = path.join(root, 'resumed');
+    assert.equal(runCli(['baseline', ...options, '--run-dir', straight]).code, 0);
+    assert.equal(runCli(['baseline', ...options, '--max-steps', '250', '--run-dir', resumed]).code, 0);
+    const r = runCli(['baseline', ...options, '--resume', 'auto', '--run-dir', resumed]);
+    assert.equal(r.code, 0, r.stderr);
+    const [a, b] = [summary(resumed), summary(straight)];
+    assert.equal(b.stopped_early, true, 'the uninterrupted run should stop early');
+    assert.equal(a.stopped_early, true);
+    assert.equal(a.epochs_run, b.epochs_run);
+    assert.equal(a.best_epoch, b.best_epoch);
+    const diff = maxAbsDiff(savedWeights(path.join(resumed, 'model')), savedWeights(path.join(straight, 'model')));
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+  });
+});
