@@ -37,7 +37,11 @@ function sha256(data: Uint8Array | string): string {
 export class CheckpointStore {
   readonly dir: string;
 
-  constructor(runDir: string) {
+  constructor(
+    runDir: string,
+    /** Fault injection: sleep this long before writing the manifest. */
+    private readonly pauseBeforeManifestMs = 0,
+  ) {
     this.dir = path.join(runDir, 'checkpoints');
   }
 
@@ -59,6 +63,7 @@ export class CheckpointStore {
       writeFileSynced(path.join(tmp, name), data);
       manifest.files[name] = { bytes: Buffer.byteLength(data), sha256: sha256(data) };
     }
+    if (this.pauseBeforeManifestMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.pauseBeforeManifestMs);
     writeFileSynced(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
     fsyncPath(tmp);
     fs.rmSync(final, { recursive: true, force: true });
@@ -114,13 +119,25 @@ export class CheckpointStore {
    * was passed over. `latest` is a hint: a crash can leave it one behind.
    */
   newestValid(): { found?: { step: number; dir: string }; skipped: { dir: string; reason: string }[] } {
-    const skipped: { dir: string; reason: string }[] = [];
+    const skipped: { dir: string; reason: string }[] = this.unfinishedWrites().map((dir) => ({
+      dir,
+      reason: 'a checkpoint write that never finished (the process died during it)',
+    }));
     for (const c of this.list()) {
       const reason = CheckpointStore.verify(c.dir);
       if (reason === undefined) return { found: c, skipped };
       skipped.push({ dir: c.dir, reason });
     }
     return { skipped };
+  }
+
+  /** Temporary directories left by writes that were killed before their rename. */
+  unfinishedWrites(): string[] {
+    if (!fs.existsSync(this.dir)) return [];
+    return fs
+      .readdirSync(this.dir)
+      .filter((name) => /^ckpt-\d+\.tmp-\d+$/.test(name))
+      .map((name) => path.join(this.dir, name));
   }
 
   readFile(dir: string, name: string): Buffer {

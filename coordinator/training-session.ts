@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { isInteractive } from '../shared/config/env';
+import { checkpointPauseMs, isInteractive } from '../shared/config/env';
 import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
@@ -61,7 +61,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const earlyStopping =
     o.earlyStopping &&
     new EarlyStopping(o.earlyStopping, { get: () => readWeights(run.model), set: (w) => writeWeights(run.model, w) });
-  const store = new CheckpointStore(o.runDir);
+  const store = new CheckpointStore(o.runDir, checkpointPauseMs());
   const subjects = { run, options: o, earlyStopping: earlyStopping || undefined };
   const resumeFrom = resolveResume(o.resume, store, log);
   const resumed = resumeFrom === undefined ? undefined : await restoreCheckpoint(resumeFrom, subjects, o.resumeForce);

@@ -25,3 +25,13 @@ export function isInteractive(env: NodeJS.ProcessEnv = process.env): boolean {
 export function selectGpu(index: number, env: NodeJS.ProcessEnv = process.env): void {
   env.CUDA_VISIBLE_DEVICES = String(index);
 }
+
+/**
+ * Fault injection for the fault tests: a pause in every checkpoint write,
+ * after the data files and before the manifest, so a test can SIGKILL the
+ * process in the middle of one. Zero (no pause) unless the variable is set.
+ */
+export function checkpointPauseMs(env: NodeJS.ProcessEnv = process.env): number {
+  const v = Number(env.GRADFLEET_TEST_CHECKPOINT_PAUSE_MS ?? 0);
+  return Number.isFinite(v) && v > 0 ? v : 0;
+}

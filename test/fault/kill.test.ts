@@ -4,10 +4,11 @@
  * end with the weights of an undisturbed run.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../coordinator/checkpoint-store';
-import { runCli } from '../helpers/cli';
+import { CLI, runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
 import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
 import { tmpDir } from '../helpers/tmp';
@@ -61,5 +62,36 @@ describe('training through failures (SIGKILL)', function () {
     for (const dir of fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('ckpt-'))) {
       assert.equal(CheckpointStore.verify(path.join(runDir, 'checkpoints', dir)), undefined, `${dir} verifies`);
     }
+  });
+});
+
+describe('a kill during a checkpoint write', function () {
+  this.timeout(300_000);
+
+  it('loses nothing: the resume passes over the torn write, says why, and ends with the undisturbed weights', async () => {
+    const root = tmpDir();
+    const options = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--checkpoint-every', '40'];
+    assert.equal(runCli(['baseline', ...options, '--run-dir', path.join(root, 'straight')]).code, 0);
+    const runDir = path.join(root, 'killed');
+    const child = spawn(process.execPath, [CLI, 'baseline', ...options, '--run-dir', runDir], {
+      stdio: 'ignore',
+      env: { ...process.env, GRADFLEET_TEST_CHECKPOINT_PAUSE_MS: '2000' },
+    });
+    const checkpoints = path.join(runDir, 'checkpoints');
+    // The second write (step 80) pauses before its manifest: kill it there.
+    for (;;) {
+      const names = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints) : [];
+      if (names.includes('ckpt-40') && names.some((n) => /^ckpt-80\.tmp-/.test(n))) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill('SIGKILL');
+    await exitOf(child);
+    const r = runCli(['baseline', ...options, '--resume', 'auto', '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /not resuming from .*ckpt-80\.tmp-\d+: a checkpoint write that never finished/);
+    assert.match(r.stderr, /resuming from .*ckpt-40: epoch 1, step 40/);
+    const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), savedWeights(path.join(root, 'straight', 'model')));
+    assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    for (const c of new CheckpointStore(runDir).list()) assert.equal(CheckpointStore.verify(c.dir), undefined);
   });
 });

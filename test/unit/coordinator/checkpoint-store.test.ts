@@ -51,7 +51,8 @@ describe('the checkpoint store', () => {
     fs.writeFileSync(path.join(store.dir, 'ckpt-20', 'model.json'), '{}');
     const { found, skipped } = store.newestValid();
     assert.equal(found?.dir, older);
-    assert.match(skipped[0].reason, /MANIFEST\.json is missing/);
+    assert.match(skipped[0].reason, /write that never finished/);
+    assert.match(skipped[1].reason, /MANIFEST\.json is missing/);
   });
 
   it('keeps the newest K checkpoints, and best/ separately', () => {
