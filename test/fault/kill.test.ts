@@ -14,7 +14,13 @@ import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
 
-const TRAINING = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm'];
+/**
+ * One epoch (113 steps). Cluster runs add shard sums in an order that depends on the timing-driven
+ * split, so they match an undisturbed run to float rounding (about 1e-6 after one epoch), not bit for
+ * bit; over many epochs that rounding can grow past 1e-5 with no step lost, which would blur what the
+ * tests check: that no step is lost or repeated.
+ */
+const TRAINING = ['--model', 'mlp', '--epochs', '1', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm'];
 
 describe('training through failures (SIGKILL)', function () {
   this.timeout(600_000);
@@ -32,9 +38,9 @@ describe('training through failures (SIGKILL)', function () {
     const c = await startCoordinatorProcess(['--port', '0', ...TRAINING, '--min-workers', '1', '--run-dir', runDir]);
     const cache = (i: number) => ['--cache-dir', path.join(runDir, `cache-${i}`)];
     const workers = [1, 2, 3].map((i) => startWorkerProcess(c.port, `w${i}`, cache(i)));
-    await waitForStep(c.port, 30 + Math.floor(Math.random() * 40));
+    await waitForStep(c.port, 15 + Math.floor(Math.random() * 30));
     workers[0].kill('SIGKILL');
-    await waitForStep(c.port, 120 + Math.floor(Math.random() * 40));
+    await waitForStep(c.port, 60 + Math.floor(Math.random() * 30));
     workers[1].kill('SIGKILL');
     workers.push(startWorkerProcess(c.port, 'w4', cache(4)));
     assert.equal(await exitOf(c.child), 0, c.stderr());
@@ -50,7 +56,7 @@ describe('training through failures (SIGKILL)', function () {
     const args = ['--port', String(port), ...TRAINING, '--min-workers', '2', '--checkpoint-every', '20', '--run-dir', runDir, '--run-id', 'kill-test'];
     const first = await startCoordinatorProcess(args);
     const workers = [1, 2].map((i) => startWorkerProcess(port, `w${i}`, ['--cache-dir', path.join(runDir, `cache-${i}`)]));
-    await waitForStep(port, 70 + Math.floor(Math.random() * 60));
+    await waitForStep(port, 30 + Math.floor(Math.random() * 60));
     first.child.kill('SIGKILL');
     await exitOf(first.child);
     const second = await startCoordinatorProcess([...args, '--resume', 'auto']);
