@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
-import { CLI, runCli } from './cli';
+import { queryStatus } from '../../coordinator/status-client';
+import { CLI } from './cli';
 
 /** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
 export function startCoordinatorProcess(args: string[]): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
@@ -39,13 +40,18 @@ export function exitOf(child: ChildProcess): Promise<number | null> {
     : new Promise((resolve) => child.once('exit', (code) => resolve(code)));
 }
 
-/** Polls `gradfleet status` until the run has done at least `step` steps. */
+/** Polls the coordinator's status (in this process: a poll takes milliseconds) until the run has done `step` steps. */
 export async function waitForStep(port: number, step: number, timeoutMs = 120_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = -1;
   while (Date.now() < deadline) {
-    const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
-    if (r.code === 0 && JSON.parse(r.stdout).step >= step) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    try {
+      last = (await queryStatus(`127.0.0.1:${port}`, 1000)).step;
+      if (last >= step) return;
+    } catch {
+      // not listening yet, or restarting
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
-  throw new Error(`the run did not reach step ${step}`);
+  throw new Error(`the run did not reach step ${step} (last seen: ${last})`);
 }
