@@ -140,10 +140,6 @@ export class CheckpointStore {
       .map((name) => path.join(this.dir, name));
   }
 
-  readFile(dir: string, name: string): Buffer {
-    return fs.readFileSync(path.join(dir, name));
-  }
-
   /** Keeps the newest `keep` checkpoints (0 keeps all); `best/` and the one `latest` names are never removed. */
   prune(keep: number): string[] {
     if (keep <= 0) return [];

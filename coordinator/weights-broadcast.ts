@@ -42,10 +42,6 @@ export class WeightsBroadcast {
     if (dtype !== 'float32') this.replica = readWeights(model);
   }
 
-  get currentVersion(): number {
-    return this.version;
-  }
-
   /** The weights changed (an update was applied, or a checkpoint restored). */
   bump(): number {
     this.version++;

@@ -84,21 +84,3 @@ export async function initBackend(requested: BackendName): Promise<BackendChoice
   }
   throw new BackendUnavailableError(`no backend could be loaded: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`);
 }
-
-/** The backend currently active, in gradfleet's names. */
-export function activeBackendName(): ConcreteBackend {
-  const tfName = tf.getBackend();
-  if (tfName === 'tensorflow') {
-    return tf.engine().backendNames().includes('tensorflow') && isGpuBuild() ? 'tensorflow-gpu' : 'tensorflow';
-  }
-  return tfName as ConcreteBackend;
-}
-
-function isGpuBuild(): boolean {
-  try {
-    require.resolve('@tensorflow/tfjs-node-gpu');
-    return true;
-  } catch {
-    return false;
-  }
-}
