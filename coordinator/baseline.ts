@@ -13,6 +13,7 @@ export async function runBaseline(o: TrainingOptions): Promise<SessionResult> {
   const computer = new GradientComputer(run.model, run.dataset.train, run.dataset.shape, {
     numClasses: run.dataset.numClasses,
     augment: o.augment,
+    microBatch: o.microBatch,
   });
   return runTrainingSession({
     command: 'baseline',

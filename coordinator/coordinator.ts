@@ -6,12 +6,18 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { TrainingOptions } from '../shared/config/training-options';
 import { packDataset } from '../shared/data/dataset-archive';
+import { ConfigError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
+import type { ConnectionSecurity } from '../shared/security/connection-security';
+import { checkListenPolicy } from '../shared/security/listen-policy';
+import { isTls, serverCredentials } from '../shared/security/tls';
 import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
 import { prepareRun } from '../shared/training/run-setup';
 import type { WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
+import { ConcurrencyLimit, RateLimit } from './admission';
+import { HeartbeatMonitor } from './heartbeat-monitor';
 import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
 import { runTrainingSession, SessionResult } from './training-session';
@@ -26,6 +32,13 @@ export interface CoordinatorOptions extends TrainingOptions {
   shardDeadlineFactor: number;
   /** Seconds. */
   minShardDeadline: number;
+  /** Seconds of silence after which a worker is dropped. */
+  heartbeatTimeout: number;
+  security: ConnectionSecurity;
+  /** Listen on a non-loopback address without a token. */
+  insecure: boolean;
+  maxJoinsPerSecond: number;
+  maxDatasetTransfers: number;
 }
 
 export interface CoordinatorHandle {
@@ -37,11 +50,21 @@ export interface CoordinatorHandle {
 }
 
 const WIRE_DTYPE: Record<CoordinatorOptions['compress'], WireDType> = { none: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+
+/** Deterministic runs send exact float64 partial sums; compression would undo what they are for. */
+function gradientDtype(o: CoordinatorOptions): WireDType {
+  if (o.microBatch === 0) return WIRE_DTYPE[o.compress];
+  if (o.compress !== 'none') throw new ConfigError(`--micro-batch (deterministic sums) and --compress ${o.compress} exclude each other`);
+  return 'float64';
+}
 /** Per tensor set: far above any preset (cnn: 13 MB), far below what would hurt the coordinator. */
 const MAX_TENSOR_BYTES = 512 * 2 ** 20;
 
 export async function startCoordinator(o: CoordinatorOptions): Promise<CoordinatorHandle> {
   const log = getLogger({ component: 'coordinator', runId: o.runId });
+  checkListenPolicy(o.host, { token: o.security.token, insecure: o.insecure, tls: isTls(o.security.tls) }, log);
+  const credentials = serverCredentials(o.security.tls);
+  const dtype = gradientDtype(o);
   const run = await prepareRun(o);
   const membership = new Membership(o.maxWorkers);
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPE[o.compress]);
@@ -52,10 +75,12 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       minWorkers: o.minWorkers,
       deadlineFactor: o.shardDeadlineFactor,
       minDeadlineMs: o.minShardDeadline * 1000,
+      microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1)),
     },
     log,
   );
+  const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };
   const live = { state: 'waiting', step: 0, epoch: 0, last: undefined as StepLogs | undefined, epochLogs: undefined as EpochLogs | undefined };
   let packed: Buffer | undefined;
@@ -86,17 +111,20 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const { server, port } = await startGrpcServer(o.host, o.port, {
     log,
     status,
-    dataset: { sha256: run.dataset.sha256, pack: () => (packed ??= packDataset(run.dataset)) },
+    access: { token: o.security.token, requireClientCertificate: o.security.tls.ca !== undefined },
+    credentials,
+    dataset: { sha256: run.dataset.sha256, pack: () => (packed ??= packDataset(run.dataset)), transfers: new ConcurrencyLimit(o.maxDatasetTransfers) },
     session: {
       runId: o.runId,
       membership,
       scheduler,
       weights,
       gradientSpecs,
-      gradientDtype: WIRE_DTYPE[o.compress],
+      gradientDtype: dtype,
       maxTensorBytes: MAX_TENSOR_BYTES,
       log,
       traffic,
+      joinRate: new RateLimit(o.maxJoinsPerSecond),
       welcome: {
         runId: o.runId,
         modelTopologyJson: JSON.stringify(run.model.toJSON(null, false)),
@@ -111,13 +139,16 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         },
         augmentShift: o.augment?.shift ?? 0,
         augmentRotate: o.augment?.rotate ?? 0,
-        heartbeatIntervalMs: 2000,
+        heartbeatIntervalMs: heartbeats.intervalMs,
+        microBatch: o.microBatch,
       },
     },
   });
   log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
+  heartbeats.start();
 
   const shutdown = async (reason: string) => {
+    heartbeats.stop();
     scheduler.stop(reason);
     for (const m of membership.live()) m.link.close(reason);
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));

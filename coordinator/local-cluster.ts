@@ -13,6 +13,8 @@ import type { SessionResult } from './training-session';
 export interface LocalClusterOptions extends CoordinatorOptions {
   workers: number;
   workerBackend: BackendName;
+  /** Token and TLS flags the workers need to be let in. */
+  workerFlags: string[];
 }
 
 const CLI = require.resolve('./cli/main');
@@ -29,7 +31,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
   for (let i = 1; i <= o.workers; i++) {
     const child = spawn(
       process.execPath,
-      [CLI, 'worker', '--coordinator', `127.0.0.1:${coordinator.port}`, '--backend', o.workerBackend, '--data-dir', o.dataDir, '--name', `worker-${i}`, '--run-id', o.runId, '--log-level', o.logLevel],
+      [CLI, 'worker', '--coordinator', `127.0.0.1:${coordinator.port}`, '--backend', o.workerBackend, '--data-dir', o.dataDir, '--name', `worker-${i}`, '--run-id', o.runId, '--log-level', o.logLevel, ...o.workerFlags],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     prefixLines(child.stdout!, `[worker-${i}]`);

@@ -8,8 +8,15 @@ export interface ShardRange {
   end: number;
 }
 
-/** Splits `count` samples by `weights` (samples/s estimates; non-positive counts as the mean). */
-export function planShards(count: number, weights: readonly number[]): ShardRange[] {
+/**
+ * Splits `count` samples by `weights` (samples/s estimates; non-positive
+ * counts as the mean). With `unit` > 1 every shard starts at a multiple of
+ * `unit` (deterministic runs: micro-batches never straddle two shards).
+ */
+export function planShards(count: number, weights: readonly number[], unit = 1): ShardRange[] {
+  if (unit > 1) {
+    return planShards(Math.ceil(count / unit), weights).map((r) => ({ start: Math.min(count, r.start * unit), end: Math.min(count, r.end * unit) }));
+  }
   if (weights.length === 0) throw new RangeError('no workers to plan shards for');
   const positive = weights.filter((w) => w > 0 && Number.isFinite(w));
   const mean = positive.length > 0 ? positive.reduce((a, b) => a + b, 0) / positive.length : 1;

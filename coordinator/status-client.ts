@@ -1,19 +1,24 @@
 /** `gradfleet status`: asks a coordinator's Operator service for a snapshot of its run. */
 import * as grpc from '@grpc/grpc-js';
-import { NetworkError } from '../shared/errors';
+import { NetworkError, UserError } from '../shared/errors';
+import type { ConnectionSecurity } from '../shared/security/connection-security';
+import { channelCredentials } from '../shared/security/tls';
+import { tokenMetadata } from '../shared/security/token';
 import { CHANNEL_OPTIONS, protocol, StatusReplyMsg } from '../shared/wire/protocol';
 
-export async function queryStatus(address: string, timeoutMs = 5000): Promise<StatusReplyMsg> {
-  const client = new (protocol().Operator)(address, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
-    Status(req: object, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, reply: StatusReplyMsg) => void): void;
+export async function queryStatus(address: string, timeoutMs = 5000, security: ConnectionSecurity = { token: undefined, tls: {} }): Promise<StatusReplyMsg> {
+  const client = new (protocol().Operator)(address, channelCredentials(security.tls), CHANNEL_OPTIONS) as unknown as {
+    Status(req: object, metadata: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, reply: StatusReplyMsg) => void): void;
     close(): void;
   };
   try {
     return await new Promise<StatusReplyMsg>((resolve, reject) =>
-      client.Status({}, { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply))),
+      client.Status({}, tokenMetadata(new grpc.Metadata(), security.token), { deadline: Date.now() + timeoutMs }, (err, reply) => (err ? reject(err) : resolve(reply))),
     );
   } catch (err) {
-    throw new NetworkError(`no coordinator answered at ${address}: ${(err as grpc.ServiceError).details || (err as Error).message}`);
+    const e = err as grpc.ServiceError;
+    if (e.code === grpc.status.UNAUTHENTICATED) throw new UserError(`the coordinator at ${address} refused the request: ${e.details}`);
+    throw new NetworkError(`no coordinator answered at ${address}: ${e.details || e.message}`);
   } finally {
     client.close();
   }

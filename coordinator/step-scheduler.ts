@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   deadlineFactor: number;
   /** ... but never less than this. */
   minDeadlineMs: number;
+  /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
+  microBatch: number;
   gradientSizes: number[];
 }
 
@@ -87,7 +89,7 @@ export class StepScheduler implements GradientSource {
   async computeBatch(work: StepWork): Promise<GradientSums> {
     const members = await this.enoughWorkers();
     for (const m of members) m.link.sendWeights(this.weightsVersion);
-    const ranges = planShards(work.indices.length, members.map((m) => m.samplesPerSecond));
+    const ranges = planShards(work.indices.length, members.map((m) => m.samplesPerSecond), Math.max(1, this.options.microBatch));
     const shards: PendingShard[] = ranges
       .map((r, i) => ({ shardId: i, indices: work.indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
       .filter((s) => s.indices.length > 0);
@@ -102,7 +104,7 @@ export class StepScheduler implements GradientSource {
     this.timings.steps++;
     this.timings.waitMs += Number(process.hrtime.bigint() - started) / 1e6;
     this.timings.computeMs += this.stepComputeMs;
-    const total = emptySums(this.options.gradientSizes);
+    const total = emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
     for (const s of shards) addSums(total, s.result!);
     return total;
   }

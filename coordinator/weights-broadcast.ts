@@ -75,5 +75,5 @@ export class WeightsBroadcast {
 export function decode(e: EncodedWeights, specs: TensorSpec[]): Float32Array[] {
   const a = new TensorSetAssembler(e.header, specs, Number.MAX_SAFE_INTEGER);
   for (const c of e.chunks) a.add(c.offset, c.data);
-  return a.values();
+  return a.float32Values();
 }

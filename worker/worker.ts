@@ -11,6 +11,9 @@ import { BackendName, initBackend } from '../shared/backends/backend-loader';
 import { selectGpu } from '../shared/config/env';
 import { UserError } from '../shared/errors';
 import { getLogger, Logger } from '../shared/logging';
+import type { ConnectionSecurity } from '../shared/security/connection-security';
+import { channelCredentials } from '../shared/security/tls';
+import { tokenMetadata } from '../shared/security/token';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { addInto, readWeights, writeWeights } from '../shared/training/weights';
 import {
@@ -36,6 +39,7 @@ export interface WorkerOptions {
   cacheDir: string;
   name?: string;
   runId?: string;
+  security?: ConnectionSecurity;
 }
 
 export interface WorkerHandle {
@@ -72,11 +76,13 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   const log = getLogger({ component: 'worker', workerId: name });
   if (o.gpu !== undefined) selectGpu(o.gpu);
   const v1 = protocol();
-  const client = new v1.Training(o.coordinator, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
-    Session(): grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
-    FetchDataset(req: { runId: string; sha256: string }): grpc.ClientReadableStream<DatasetChunkMsg>;
+  const security = o.security ?? { token: undefined, tls: {} };
+  const client = new v1.Training(o.coordinator, channelCredentials(security.tls), CHANNEL_OPTIONS) as unknown as {
+    Session(metadata: grpc.Metadata): grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
+    FetchDataset(req: { runId: string; sha256: string }, metadata: grpc.Metadata): grpc.ClientReadableStream<DatasetChunkMsg>;
     close(): void;
   };
+  const credentials = () => tokenMetadata(new grpc.Metadata(), security.token);
   let stopped = false;
   let call: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage> | undefined;
   let state: RunState | undefined;
@@ -90,7 +96,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       dataDir: o.dataDir,
       cacheDir: o.cacheDir,
       log,
-      fetch: (sha256) => client.FetchDataset({ runId: welcome.runId, sha256 }),
+      fetch: (sha256) => client.FetchDataset({ runId: welcome.runId, sha256 }, credentials()),
     });
     state?.model.dispose();
     const model = (await tfl.models.modelFromJSON(JSON.parse(welcome.modelTopologyJson))) as tfl.LayersModel;
@@ -99,7 +105,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       runId: welcome.runId,
       topology: welcome.modelTopologyJson,
       model,
-      computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment }),
+      computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment, microBatch: welcome.microBatch }),
       dtype: wireDType(welcome.gradientDtype),
       weightsVersion: -1,
       gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
@@ -107,7 +113,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   };
 
   const runSession = async (onWelcome: () => void): Promise<void> => {
-    const session = client.Session();
+    const session = client.Session(credentials());
     call = session;
     session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
     let weights: { version: number; delta: boolean; assembler: TensorSetAssembler } | undefined;
@@ -134,7 +140,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           case 'chunk': {
             const c = msg.chunk!;
             if (weights !== undefined && weights.assembler.add(c.offset, c.data)) {
-              const values = weights.assembler.values();
+              const values = weights.assembler.float32Values();
               if (weights.delta) {
                 const held = readWeights(state!.model);
                 addInto(held, values);
@@ -177,6 +183,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           }
           if (/refused this worker/.test(err.message)) throw new UserError(err.message);
           log.warn(`session ended: ${err.message}; reconnecting`);
+        } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
+          throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {
           log.warn(`lost the coordinator at ${o.coordinator}: ${(err as Error).message.split('\n')[0]}; retrying`);
         }

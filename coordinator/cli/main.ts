@@ -7,11 +7,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { runBaseline } from '../baseline';
-import { CoordinatorOptions, startCoordinator } from '../coordinator';
+import { startCoordinator } from '../coordinator';
+import { compileCoordinatorOptions } from '../coordinator-options';
+import { compileConnectionSecurity, connectionFlags } from '../../shared/security/connection-security';
 import { runLocalCluster } from '../local-cluster';
 import { formatStatus, queryStatus } from '../status-client';
 import { evaluateCheckpoint } from '../evaluate-checkpoint';
-import { COORDINATOR_OPTIONS, OptionSpec, TRAINING_OPTIONS, WORKER_OPTIONS } from '../../shared/config/option-table';
+import { CONNECTION_OPTIONS, COORDINATOR_OPTIONS, OptionSpec, TRAINING_OPTIONS, WORKER_OPTIONS } from '../../shared/config/option-table';
 import type { OptionValues } from '../../shared/config/resolve-options';
 import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
@@ -30,19 +32,6 @@ export const EXIT_INTERRUPTED = 130;
 const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
   ['dataset', 'dataDir', 'imageSize', 'channels', 'backend', 'logLevel', 'logFormat', 'config'].includes(s.key),
 );
-
-function coordinatorOptions(v: OptionValues): CoordinatorOptions {
-  return {
-    ...compileTrainingOptions(v),
-    host: v.host as string,
-    port: v.port as number,
-    minWorkers: v.minWorkers as number,
-    maxWorkers: v.maxWorkers as number,
-    compress: v.compress as CoordinatorOptions['compress'],
-    shardDeadlineFactor: v.shardDeadlineFactor as number,
-    minShardDeadline: v.minShardDeadline as number,
-  };
-}
 
 const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATOR_OPTIONS];
 const LOCAL_SPECS: readonly OptionSpec[] = [
@@ -72,7 +61,7 @@ function buildProgram(): Command {
 
   const coordinatorCmd = program.command('coordinator').description('serve a training run to workers and drive it');
   addTableOptions(coordinatorCmd, CLUSTER_SPECS).action(async () => {
-    const o = coordinatorOptions(resolveCommandOptions(coordinatorCmd, CLUSTER_SPECS));
+    const o = compileCoordinatorOptions(resolveCommandOptions(coordinatorCmd, CLUSTER_SPECS));
     configureLogging({ level: o.logLevel, format: o.logFormat });
     const handle = await startCoordinator(o);
     if (o.port === 0) process.stdout.write(`listening on ${o.host}:${handle.port}\n`);
@@ -95,6 +84,7 @@ function buildProgram(): Command {
       cacheDir: v.cacheDir as string,
       name: v.name as string | undefined,
       runId: v.runId as string | undefined,
+      security: compileConnectionSecurity(v),
     });
     const stop = () => worker.stop();
     process.once('SIGINT', stop);
@@ -105,9 +95,9 @@ function buildProgram(): Command {
   const localCmd = program.command('local').description('a coordinator and N worker processes on this machine');
   addTableOptions(localCmd, LOCAL_SPECS).action(async () => {
     const v = resolveCommandOptions(localCmd, LOCAL_SPECS);
-    const o = coordinatorOptions(v);
+    const o = compileCoordinatorOptions(v);
     configureLogging({ level: o.logLevel, format: o.logFormat });
-    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend });
+    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend, workerFlags: connectionFlags(v) });
     process.stdout.write(`${result.summaryPath}\n`);
   });
 
@@ -116,9 +106,10 @@ function buildProgram(): Command {
     .description('live view of a run: step, epoch, metrics, one row per worker')
     .option('--coordinator <host:port>', 'the coordinator', '127.0.0.1:50051')
     .option('--json', 'print the status as JSON');
-  statusCmd.action(async () => {
+  addTableOptions(statusCmd, CONNECTION_OPTIONS).action(async () => {
+    const v = resolveCommandOptions(statusCmd, CONNECTION_OPTIONS);
     const flags = statusCmd.opts<{ coordinator: string; json?: boolean }>();
-    const s = await queryStatus(flags.coordinator);
+    const s = await queryStatus(flags.coordinator, 5000, compileConnectionSecurity(v));
     process.stdout.write(flags.json ? `${JSON.stringify(s)}\n` : `${formatStatus(s)}\n`);
   });
 

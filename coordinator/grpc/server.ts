@@ -7,29 +7,48 @@
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../../shared/errors';
 import type { Logger } from '../../shared/logging';
-import { MAX_CHUNK_BYTES } from '../../shared/wire/tensor-codec';
+import { checkDatasetRequest } from '../../shared/wire/incoming';
+import { MAX_CHUNK_BYTES, WireFormatError } from '../../shared/wire/tensor-codec';
+import type { ConcurrencyLimit } from '../admission';
+import { AccessPolicy, accessGuard } from './access-guard';
+import { endWithStatus } from './end-call';
 import { CHANNEL_OPTIONS, DatasetChunkMsg, DatasetRequestMsg, protocol, StatusReplyMsg } from '../../shared/wire/protocol';
 import { handleWorkerSession, SessionContext } from './worker-session';
 
 export interface ServerDeps {
   session: SessionContext;
   /** The packed dataset (built on first request) and its identity. */
-  dataset: { sha256: string; pack: () => Buffer };
+  dataset: { sha256: string; pack: () => Buffer; transfers: ConcurrencyLimit };
   status: () => StatusReplyMsg;
   log: Logger;
+  access: AccessPolicy;
+  credentials: grpc.ServerCredentials;
 }
 
 export async function startGrpcServer(host: string, port: number, deps: ServerDeps): Promise<{ server: grpc.Server; port: number }> {
   const v1 = protocol();
-  const server = new grpc.Server(CHANNEL_OPTIONS);
+  const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: [accessGuard(deps.access, deps.log)] });
   server.addService(v1.Training.service, {
     Session: (call: Parameters<typeof handleWorkerSession>[0]) => handleWorkerSession(call, deps.session),
     FetchDataset: (call: grpc.ServerWritableStream<DatasetRequestMsg, DatasetChunkMsg>) => {
+      const refuse = (code: grpc.status, why: string) => {
+        deps.log.warn(`refused a dataset transfer to ${call.getPeer()}: ${why}`);
+        endWithStatus(call, code, why);
+      };
+      try {
+        checkDatasetRequest(call.request);
+      } catch (err) {
+        if (err instanceof WireFormatError) return refuse(grpc.status.INVALID_ARGUMENT, err.message);
+        throw err;
+      }
       const req = call.request;
       if (req.runId !== deps.session.runId || req.sha256 !== deps.dataset.sha256) {
-        call.destroy({ code: grpc.status.FAILED_PRECONDITION, details: `this coordinator serves dataset ${deps.dataset.sha256.slice(0, 12)}... of run ${deps.session.runId}` } as grpc.ServiceError);
-        return;
+        return refuse(grpc.status.FAILED_PRECONDITION, `this coordinator serves dataset ${deps.dataset.sha256.slice(0, 12)}... of run ${deps.session.runId}`);
       }
+      const release = deps.dataset.transfers.tryAcquire();
+      if (release === undefined) return refuse(grpc.status.RESOURCE_EXHAUSTED, `${deps.dataset.transfers.max} dataset transfers are running; try again later`);
+      call.once('close', release);
+      call.once('cancelled', release);
       const bytes = deps.dataset.pack();
       deps.log.info(`streaming the dataset (${(bytes.length / 2 ** 20).toFixed(1)} MiB) to ${call.getPeer()}`);
       for (let offset = 0; offset < bytes.length; offset += MAX_CHUNK_BYTES) {
@@ -42,7 +61,7 @@ export async function startGrpcServer(host: string, port: number, deps: ServerDe
     Status: (_call: grpc.ServerUnaryCall<unknown, StatusReplyMsg>, callback: grpc.sendUnaryData<StatusReplyMsg>) => callback(null, deps.status()),
   });
   const bound = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+    server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   ).catch((err: Error) => {
     throw new ConfigError(`cannot listen on ${host}:${port}: ${err.message}`);
   });

@@ -5,21 +5,25 @@
  * reason; a worker that breaks the protocol is dropped, and the step
  * scheduler gives its shard to another worker.
  */
-import type * as grpc from '@grpc/grpc-js';
+import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging';
+import { checkChunk, checkGradientHeader, checkJoin, checkWorkerMessage } from '../../shared/wire/incoming';
 import { TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
 import {
   CoordinatorMessage,
   dtypeName,
   GradientHeaderMsg,
+  JoinMsg,
   PROTOCOL_VERSION,
   WelcomeMsg,
   wireDType,
   WorkerMessage,
 } from '../../shared/wire/protocol';
+import type { RateLimit } from '../admission';
 import type { Member, Membership, ShardAssignment, WorkerLink } from '../membership';
 import type { StepScheduler } from '../step-scheduler';
 import type { WeightsBroadcast } from '../weights-broadcast';
+import { endWithStatus } from './end-call';
 
 export interface SessionContext {
   runId: string;
@@ -33,6 +37,7 @@ export interface SessionContext {
   log: Logger;
   /** Bytes written and read on sessions, for the benchmarks and metrics. */
   traffic: { sent: number; received: number };
+  joinRate: RateLimit;
 }
 
 type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
@@ -95,15 +100,20 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     }
   };
 
-  const onJoin = (msg: WorkerMessage) => {
-    const join = msg.join!;
+  const exhausted = (why: string) => {
+    log.warn(`refused a worker from ${call.getPeer()}: ${why}`);
+    endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, why);
+  };
+
+  const onJoin = (join: JoinMsg) => {
+    if (!ctx.joinRate.tryTake()) return exhausted(`too many joins: at most ${ctx.joinRate.perSecond} per second`);
     if (join.protocolVersion !== PROTOCOL_VERSION) return drop(`protocol version ${join.protocolVersion}, this coordinator speaks ${PROTOCOL_VERSION}`);
     if (join.runId !== '' && join.runId !== ctx.runId) return drop(`worker asked for run '${join.runId}', this coordinator runs '${ctx.runId}'`);
     const link = new GrpcWorkerLink(call, ctx, join.workerName, join.backend);
     try {
       member = ctx.membership.join(link);
     } catch (err) {
-      return drop((err as Error).message);
+      return exhausted((err as Error).message);
     }
     log.info(`worker ${member.id} joined from ${link.address} (${join.workerName}, ${join.backend}); admitted at the next step`);
     call.write({ body: 'welcome', welcome: { ...ctx.welcome, workerId: member.id, gradientDtype: dtypeName(ctx.gradientDtype) } });
@@ -138,23 +148,26 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (rejected !== undefined) log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
   };
 
-  call.on('data', (msg: WorkerMessage) => {
+  call.on('data', (raw: WorkerMessage) => {
     try {
+      const msg = checkWorkerMessage(raw);
       if (member === undefined) {
-        if (msg.body !== 'join') return drop(`expected join first, got ${msg.body ?? 'an empty message'}`);
-        return onJoin(msg);
+        if (msg.body !== 'join') return drop(`expected join first, got ${msg.body}`);
+        return onJoin(checkJoin(msg.join));
       }
       ctx.membership.touch(member.id);
       if (msg.runId !== ctx.runId) return drop(`message for run '${msg.runId}', this coordinator runs '${ctx.runId}'`);
       switch (msg.body) {
         case 'gradient':
-          return onGradient(msg.gradient!);
-        case 'chunk':
-          return onChunk(msg.chunk!.offset, msg.chunk!.data);
+          return onGradient(checkGradientHeader(msg.gradient, ctx.maxTensorBytes));
+        case 'chunk': {
+          const c = checkChunk(msg.chunk);
+          return onChunk(c.offset, c.data);
+        }
         case 'heartbeat':
           return;
         default:
-          return drop(`unexpected message ${msg.body ?? '(empty)'}`);
+          return drop(`unexpected message ${msg.body}`);
       }
     } catch (err) {
       if (err instanceof WireFormatError || err instanceof RangeError) return drop((err as Error).message);

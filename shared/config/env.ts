@@ -35,3 +35,8 @@ export function checkpointPauseMs(env: NodeJS.ProcessEnv = process.env): number 
   const v = Number(env.GRADFLEET_TEST_CHECKPOINT_PAUSE_MS ?? 0);
   return Number.isFinite(v) && v > 0 ? v : 0;
 }
+
+/** The shared cluster token given in the environment (GRADFLEET_TOKEN), as an alternative to --token-file. */
+export function tokenFromEnvironment(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return env.GRADFLEET_TOKEN;
+}

@@ -33,6 +33,14 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'epochs', type: 'int', default: 5, min: 1, max: 100_000, description: 'epochs to train' },
   { key: 'maxSteps', type: 'int', default: 0, min: 0, description: 'stop after this many steps in total (0 = no limit)' },
   { key: 'batchSize', type: 'int', default: 64, min: 1, max: 65_536, description: 'global batch size (split across workers)' },
+  {
+    key: 'microBatch',
+    type: 'int',
+    default: 0,
+    min: 0,
+    max: 65_536,
+    description: 'deterministic mode: compute gradients N samples at a time and add them in float64, so the weights do not depend on how batches are split across workers (0 = off; gradients then travel as float64)',
+  },
   { key: 'optimizer', type: 'string', default: 'adam', choices: OPTIMIZER_NAMES, description: 'optimizer' },
   { key: 'lr', type: 'number', default: 0.001, above: 0, max: 100, description: 'learning rate' },
   { key: 'momentum', type: 'number', default: 0.9, min: 0, max: 0.999999, description: 'momentum (momentum optimizer)' },
@@ -76,8 +84,20 @@ export function flagName(key: string): string {
   return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
+/** How a process proves itself and protects its connection: workers, `status`, and the coordinator alike. */
+export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
+  { key: 'tokenFile', type: 'string', description: 'file holding the shared cluster token (or set GRADFLEET_TOKEN)' },
+  { key: 'tlsCert', type: 'string', description: 'PEM certificate: the coordinator’s server certificate, or a worker’s client certificate (mutual TLS)' },
+  { key: 'tlsKey', type: 'string', description: 'PEM private key of --tls-cert' },
+  { key: 'tlsCa', type: 'string', description: 'PEM CA: workers verify the coordinator with it; a coordinator given it requires client certificates it signed' },
+];
+
 /** Options of the coordinator (and `local`) on top of the training options. */
 export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
+  ...CONNECTION_OPTIONS,
+  { key: 'insecure', type: 'boolean', default: false, description: 'allow a non-loopback --host without a token (anyone who reaches the port can join)' },
+  { key: 'maxJoinsPerSecond', type: 'number', default: 20, above: 0, description: 'worker joins accepted per second (bursts up to twice that)' },
+  { key: 'maxDatasetTransfers', type: 'int', default: 4, min: 1, max: 1024, description: 'dataset downloads served at the same time' },
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to listen on' },
   { key: 'port', type: 'int', default: 50051, min: 0, max: 65535, description: 'port to listen on (0 picks a free one and prints it)' },
   { key: 'minWorkers', type: 'int', default: 1, min: 1, max: 4096, description: 'pause training while fewer workers are connected' },
@@ -85,6 +105,7 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   { key: 'compress', type: 'string', default: 'none', choices: ['none', 'fp16', 'bf16'], description: 'gradient compression on the wire' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
   { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned' },
+  { key: 'heartbeatTimeout', type: 'number', default: 10, above: 0, description: 'seconds of silence after which a worker is dropped and its shard reassigned' },
 ];
 
 /** Options of `gradfleet worker`. */
@@ -96,6 +117,7 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
   { key: 'cacheDir', type: 'string', default: '.gradfleet-cache', description: 'where datasets received from the coordinator are kept' },
   { key: 'name', type: 'string', description: 'a name for this worker in logs and status (default: host name and pid)' },
   { key: 'runId', type: 'string', description: 'only join this run' },
+  ...CONNECTION_OPTIONS,
   { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
   { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },
 ];

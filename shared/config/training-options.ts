@@ -20,6 +20,8 @@ export interface TrainingOptions {
   epochs: number;
   maxSteps: number;
   batchSize: number;
+  /** 0: each shard in one pass, float32 sums. Otherwise split-independent float64 sums over micro-batches of this size. */
+  microBatch: number;
   optimizer: OptimizerName;
   lr: number;
   momentum: number;
@@ -73,6 +75,7 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
     epochs: v.epochs as number,
     maxSteps: v.maxSteps as number,
     batchSize: v.batchSize as number,
+    microBatch: v.microBatch as number,
     optimizer: v.optimizer as OptimizerName,
     lr: v.lr as number,
     momentum: v.momentum as number,

@@ -11,11 +11,13 @@ import type { ImageShape, LabelledImages } from '../data/dataset';
 import { deriveSeed, SeedPurpose } from '../random';
 import type { AugmentOptions } from './augmentation';
 import { assembleBatch } from './batch';
+import { addSums, emptySums } from './gradient-sums';
 import { correctCount, crossEntropySum } from './loss';
+import type { FloatArray } from '../wire/tensor-codec';
 
 export interface GradientSums {
-  /** One per trainable weight, in `model.trainableWeights` order. */
-  grads: Float32Array[];
+  /** One per trainable weight, in `model.trainableWeights` order; float64 when computed by micro-batches. */
+  grads: FloatArray[];
   count: number;
   lossSum: number;
   correct: number;
@@ -30,6 +32,14 @@ export interface StepInput {
 export interface GradientComputerOptions {
   numClasses: number;
   augment?: AugmentOptions;
+  /**
+   * When set, samples go through the model this many at a time and the sums
+   * add up in float64. Micro-batches are cut from the start of the shard, and
+   * shards start at multiples of the micro-batch, so a sample always lands in
+   * the same micro-batch and float64 partial sums make the total independent
+   * of how a batch was split across workers (`--deterministic`).
+   */
+  microBatch?: number;
 }
 
 export class GradientComputer {
@@ -45,6 +55,17 @@ export class GradientComputer {
   }
 
   compute(input: StepInput): GradientSums {
+    const m = this.options.microBatch;
+    if (m === undefined || m <= 0) return this.computeOnce(input);
+    const total = emptySums(this.trainable.map((v) => v.size), Float64Array);
+    for (let start = 0; start < input.indices.length; start += m) {
+      const indices = Array.prototype.slice.call(input.indices, start, start + m) as number[];
+      addSums(total, this.computeOnce({ indices, seed: input.seed }));
+    }
+    return total;
+  }
+
+  private computeOnce(input: StepInput): GradientSums {
     const batch = assembleBatch(
       this.data,
       this.shape,

@@ -1,8 +1,9 @@
 /** Combining the gradient sums of shards into the sums of a whole batch. */
 import type { GradientSums } from './gradient-step';
 
-export function emptySums(shapes: readonly number[]): GradientSums {
-  return { grads: shapes.map((n) => new Float32Array(n)), count: 0, lossSum: 0, correct: 0 };
+/** Zero sums for tensors of these sizes; float64 accumulators keep partial sums exact enough to add in any order. */
+export function emptySums(sizes: readonly number[], array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array): GradientSums {
+  return { grads: sizes.map((n) => new array(n)), count: 0, lossSum: 0, correct: 0 };
 }
 
 /** Adds `part` into `total` in place. Shards are added in a fixed order so results replay exactly. */

@@ -49,7 +49,10 @@ export class ParameterUpdate {
     tf.tidy(() => {
       const named: tf.NamedTensorMap = {};
       this.variables.forEach((v, i) => {
-        let g: tf.Tensor = tf.div(tf.tensor(sums.grads[i], v.shape), sums.count);
+        const sum = sums.grads[i];
+        // tfjs has no float64 tensors: exact sums are divided here and rounded once.
+        let g: tf.Tensor =
+          sum instanceof Float64Array ? tf.tensor(Float32Array.from(sum, (x) => x / sums.count), v.shape) : tf.div(tf.tensor(sum, v.shape), sums.count);
         if (this.isKernel[i] && l2 > 0) g = tf.add(g, tf.mul(v, 2 * l2));
         if (this.isKernel[i] && l1 > 0) g = tf.add(g, tf.mul(tf.sign(v), l1));
         named[v.name] = g;

@@ -6,13 +6,14 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { WireDType, WireFormatError } from './tensor-codec';
 
 export const PROTOCOL_VERSION = 1;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
 
-export type DTypeName = 'DTYPE_FLOAT32' | 'DTYPE_FLOAT16' | 'DTYPE_BFLOAT16';
+export type DTypeName = 'DTYPE_FLOAT32' | 'DTYPE_FLOAT16' | 'DTYPE_BFLOAT16' | 'DTYPE_FLOAT64';
 
 export interface TensorSpecMsg {
   name: string;
@@ -72,6 +73,7 @@ export interface WelcomeMsg {
   augmentRotate: number;
   gradientDtype: DTypeName;
   heartbeatIntervalMs: number;
+  microBatch: number;
 }
 export interface WeightsHeaderMsg {
   version: number;
@@ -157,10 +159,20 @@ export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.keepalive_timeout_ms': 5_000,
 };
 
-export function wireDType(name: DTypeName): 'float32' | 'float16' | 'bfloat16' {
-  return name === 'DTYPE_FLOAT16' ? 'float16' : name === 'DTYPE_BFLOAT16' ? 'bfloat16' : 'float32';
+const DTYPE_NAMES: Record<WireDType, DTypeName> = {
+  float32: 'DTYPE_FLOAT32',
+  float16: 'DTYPE_FLOAT16',
+  bfloat16: 'DTYPE_BFLOAT16',
+  float64: 'DTYPE_FLOAT64',
+};
+
+/** The codec's dtype for an enum name; an unknown name (a newer or hostile peer) is a format error. */
+export function wireDType(name: DTypeName): WireDType {
+  const found = (Object.keys(DTYPE_NAMES) as WireDType[]).find((d) => DTYPE_NAMES[d] === name);
+  if (found === undefined) throw new WireFormatError(`unknown tensor dtype ${String(name)}`);
+  return found;
 }
 
-export function dtypeName(dtype: 'float32' | 'float16' | 'bfloat16'): DTypeName {
-  return dtype === 'float16' ? 'DTYPE_FLOAT16' : dtype === 'bfloat16' ? 'DTYPE_BFLOAT16' : 'DTYPE_FLOAT32';
+export function dtypeName(dtype: WireDType): DTypeName {
+  return DTYPE_NAMES[dtype];
 }

@@ -8,7 +8,9 @@
 import * as os from 'node:os';
 import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from './half-precision';
 
-export type WireDType = 'float32' | 'float16' | 'bfloat16';
+export type WireDType = 'float32' | 'float16' | 'bfloat16' | 'float64';
+/** Tensor values in memory: float32, or float64 for exact partial sums. */
+export type FloatArray = Float32Array | Float64Array;
 
 export interface TensorSpec {
   name: string;
@@ -26,19 +28,22 @@ export const MAX_CHUNK_BYTES = 1 << 20;
 if (os.endianness() !== 'LE') throw new Error('gradfleet needs a little-endian host: tensors travel as little-endian bytes');
 
 export function bytesPerElement(dtype: WireDType): number {
-  return dtype === 'float32' ? 4 : 2;
+  return dtype === 'float64' ? 8 : dtype === 'float32' ? 4 : 2;
 }
 
 export function elementCount(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** The bytes of each tensor, in order: views for float32, converted copies for 16-bit types. */
-export function encodeTensorSet(values: Float32Array[], specs: TensorSpec[], dtype: WireDType): { header: TensorSetHeader; parts: Uint8Array[] } {
+/** The bytes of each tensor, in order: views where the array already has the wire dtype, converted copies otherwise. */
+export function encodeTensorSet(values: FloatArray[], specs: TensorSpec[], dtype: WireDType): { header: TensorSetHeader; parts: Uint8Array[] } {
   const parts = values.map((v) => {
-    if (dtype === 'float32') return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    const bytes = (a: FloatArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    if (dtype === 'float64') return bytes(v instanceof Float64Array ? v : Float64Array.from(v));
+    const f32 = v instanceof Float32Array ? v : Float32Array.from(v);
+    if (dtype === 'float32') return bytes(f32);
     const half = new Uint16Array(v.length);
-    (dtype === 'float16' ? toFloat16 : toBfloat16)(v, half);
+    (dtype === 'float16' ? toFloat16 : toBfloat16)(f32, half);
     return new Uint8Array(half.buffer);
   });
   const totalBytes = parts.reduce((n, p) => n + p.byteLength, 0);
@@ -117,14 +122,16 @@ export class TensorSetAssembler {
     return this.received === this.buffer.byteLength;
   }
 
-  /** The tensors as float32 (views into the buffer when they travelled as float32). */
-  values(): Float32Array[] {
+  /** The tensors as float32, or float64 when they travelled so (views into the buffer for both). */
+  values(): FloatArray[] {
     if (!this.complete) throw new WireFormatError('tensor set is incomplete');
-    const out: Float32Array[] = [];
+    const out: FloatArray[] = [];
     let at = 0;
     for (const t of this.header.tensors) {
       const n = elementCount(t.shape);
-      if (this.header.dtype === 'float32') {
+      if (this.header.dtype === 'float64') {
+        out.push(new Float64Array(this.buffer.buffer, this.buffer.byteOffset + at, n));
+      } else if (this.header.dtype === 'float32') {
         out.push(new Float32Array(this.buffer.buffer, this.buffer.byteOffset + at, n));
       } else {
         const half = new Uint16Array(this.buffer.buffer, this.buffer.byteOffset + at, n);
@@ -135,5 +142,10 @@ export class TensorSetAssembler {
       at += n * bytesPerElement(this.header.dtype);
     }
     return out;
+  }
+
+  /** The tensors as float32, whatever they travelled as (weights are always float32 in memory). */
+  float32Values(): Float32Array[] {
+    return this.values().map((v) => (v instanceof Float32Array ? v : Float32Array.from(v)));
   }
 }

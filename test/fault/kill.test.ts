@@ -15,12 +15,17 @@ import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
 
 /**
- * One epoch (113 steps). Cluster runs add shard sums in an order that depends on the timing-driven
- * split, so they match an undisturbed run to float rounding (about 1e-6 after one epoch), not bit for
- * bit; over many epochs that rounding can grow past 1e-5 with no step lost, which would blur what the
- * tests check: that no step is lost or repeated.
+ * Deterministic sums (--micro-batch): however failures re-split a batch, the sums are the same, so any
+ * difference from the undisturbed run means a step was lost or repeated. Early stopping ends the run
+ * after its second of four epochs (no epoch can beat the first by the 0.5 min_delta; patience 1), so
+ * its state must survive the kills too.
  */
-const TRAINING = ['--model', 'mlp', '--epochs', '1', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm'];
+const TRAINING = ['--model', 'mlp', '--epochs', '4', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--micro-batch', '16',
+  '--early-stopping', '--monitor', 'val_accuracy', '--min-delta', '0.5', '--patience', '1'];
+
+function summaryOf(runDir: string): { epochs_run: number; stopped_early: boolean } {
+  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+}
 
 describe('training through failures (SIGKILL)', function () {
   this.timeout(600_000);
@@ -31,6 +36,9 @@ describe('training through failures (SIGKILL)', function () {
     const r = runCli(['baseline', ...TRAINING, '--run-dir', path.join(root, 'undisturbed')]);
     assert.equal(r.code, 0, r.stderr);
     undisturbed = savedWeights(path.join(root, 'undisturbed', 'model'));
+    const s = summaryOf(path.join(root, 'undisturbed'));
+    assert.equal(s.epochs_run, 2);
+    assert.equal(s.stopped_early, true);
   });
 
   it('workers killed at random steps and replaced: the same weights as an undisturbed run', async () => {
@@ -40,13 +48,14 @@ describe('training through failures (SIGKILL)', function () {
     const workers = [1, 2, 3].map((i) => startWorkerProcess(c.port, `w${i}`, cache(i)));
     await waitForStep(c.port, 15 + Math.floor(Math.random() * 30));
     workers[0].kill('SIGKILL');
-    await waitForStep(c.port, 60 + Math.floor(Math.random() * 30));
+    await waitForStep(c.port, 100 + Math.floor(Math.random() * 60));
     workers[1].kill('SIGKILL');
     workers.push(startWorkerProcess(c.port, 'w4', cache(4)));
     assert.equal(await exitOf(c.child), 0, c.stderr());
     assert.match(c.stderr(), /worker w1 .* left: (stream|disconnected)/);
     const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    assert.equal(summaryOf(runDir).epochs_run, 2);
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill();
   });
 
@@ -56,7 +65,7 @@ describe('training through failures (SIGKILL)', function () {
     const args = ['--port', String(port), ...TRAINING, '--min-workers', '2', '--checkpoint-every', '20', '--run-dir', runDir, '--run-id', 'kill-test'];
     const first = await startCoordinatorProcess(args);
     const workers = [1, 2].map((i) => startWorkerProcess(port, `w${i}`, ['--cache-dir', path.join(runDir, `cache-${i}`)]));
-    await waitForStep(port, 30 + Math.floor(Math.random() * 60));
+    await waitForStep(port, 120 + Math.floor(Math.random() * 60));
     first.child.kill('SIGKILL');
     await exitOf(first.child);
     const second = await startCoordinatorProcess([...args, '--resume', 'auto']);
@@ -65,6 +74,7 @@ describe('training through failures (SIGKILL)', function () {
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
+    assert.equal(summaryOf(runDir).epochs_run, 2);
     for (const dir of fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('ckpt-'))) {
       assert.equal(CheckpointStore.verify(path.join(runDir, 'checkpoints', dir)), undefined, `${dir} verifies`);
     }

@@ -66,10 +66,11 @@ export function joinWorkers(
   coordinatorModel: LayersModel,
   replica: () => LayersModel,
   data: Dataset,
+  microBatch = 0,
 ): InMemoryWorker[] {
   return Array.from({ length: count }, (_, i) => {
     const model = replica();
-    const w = new InMemoryWorker(`w${i + 1}`, model, coordinatorModel, new GradientComputer(model, data.train, data.shape, { numClasses: data.numClasses }));
+    const w = new InMemoryWorker(`w${i + 1}`, model, coordinatorModel, new GradientComputer(model, data.train, data.shape, { numClasses: data.numClasses, microBatch }));
     w.member = membership.join(w);
     w.scheduler = scheduler;
     return w;

@@ -3,11 +3,14 @@
  * namespace with its own address on a private bridge that exists only for
  * the test (the project's own test hosts). Needs root and `ip`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import { CLI } from './cli';
 
 export interface Host {
   ns: string;
   address: string;
+  /** The host's cable to the bridge, as seen from outside: setting it down partitions the host. */
+  link: string;
 }
 
 export interface Topology {
@@ -59,11 +62,54 @@ export function createTopology(count: number): Topology {
       ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', inside);
       ip('-n', ns, 'link', 'set', inside, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
-      hosts.push({ ns, address });
+      hosts.push({ ns, address, link: outside });
     }
   } catch (err) {
     destroy();
     throw err;
   }
   return { hosts, destroy };
+}
+
+/** Unplugs (or plugs back) a host's cable: packets stop both ways, and no connection is closed. */
+export function setLink(host: Host, up: boolean): void {
+  ip('link', 'set', host.link, up ? 'up' : 'down');
+}
+
+export interface HostProcess {
+  child: ChildProcess;
+  exit: Promise<number | null>;
+  /** Everything it printed so far, stdout and stderr. */
+  output(): string;
+  /** Resolves with the time (Date.now()) at which a line matching `pattern` first appeared. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<number>;
+}
+
+/** Runs `gradfleet ARGS` inside a host's namespace. */
+export function runOnHost(host: Host, args: string[]): HostProcess {
+  const child = spawn('ip', ['netns', 'exec', host.ns, process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let text = '';
+  const seen: { pattern: RegExp; resolve: (t: number) => void }[] = [];
+  const onData = (d: Buffer) => {
+    text += String(d);
+    for (const w of seen.splice(0)) {
+      if (w.pattern.test(text)) w.resolve(Date.now());
+      else seen.push(w);
+    }
+  };
+  child.stdout!.on('data', onData);
+  child.stderr!.on('data', onData);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    child,
+    exit,
+    output: () => text,
+    waitFor: (pattern, timeoutMs = 120_000) =>
+      pattern.test(text)
+        ? Promise.resolve(Date.now())
+        : new Promise((resolve, reject) => {
+            const timer = setTimeout(() => reject(new Error(`no output matching ${pattern} within ${timeoutMs} ms:\n${text}`)), timeoutMs);
+            seen.push({ pattern, resolve: (t) => (clearTimeout(timer), resolve(t)) });
+          }),
+  };
 }

@@ -42,6 +42,18 @@ describe('the cluster matches one-process training', function () {
       assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
     });
   }
+
+  it('with --micro-batch (deterministic sums), 1 and 3 workers end bit for bit on the baseline weights', () => {
+    const deterministic = [...COMMON, '--micro-batch', '16'];
+    const base = path.join(root, 'baseline-deterministic');
+    assert.equal(runCli(['baseline', ...deterministic, '--run-dir', base]).code, 0);
+    for (const workers of [1, 3]) {
+      const runDir = path.join(root, `local-deterministic-${workers}`);
+      const r = runCli(['local', '--workers', String(workers), ...deterministic, '--run-dir', runDir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(maxAbsDiff(savedWeights(path.join(runDir, 'model')), savedWeights(path.join(base, 'model'))), 0, `${workers} worker(s)`);
+    }
+  });
 });
 
 describe('gradfleet coordinator and gradfleet worker as separate processes', function () {

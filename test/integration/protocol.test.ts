@@ -6,12 +6,10 @@
 import { strict as assert } from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
-import { TRAINING_OPTIONS } from '../../shared/config/option-table';
-import { resolveOptions } from '../../shared/config/resolve-options';
-import { compileTrainingOptions } from '../../shared/config/training-options';
 import { CHANNEL_OPTIONS, CoordinatorMessage, PROTOCOL_VERSION, protocol, WorkerMessage } from '../../shared/wire/protocol';
 import { startWorker, WorkerHandle } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
+import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { tmpDir } from '../helpers/tmp';
 
 type Session = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
@@ -45,10 +43,9 @@ describe('the coordinator under hostile workers', function () {
 
   before(async () => {
     await useBackend('wasm');
-    const o = compileTrainingOptions(
-      resolveOptions(TRAINING_OPTIONS, { flags: { model: 'mlp', epochs: '1', maxSteps: '60', backend: 'wasm', runDir: tmpDir(), runId }, env: {} }),
+    coordinator = await startCoordinator(
+      coordinatorOptionsFor({ model: 'mlp', epochs: '1', maxSteps: '60', backend: 'wasm', runDir: tmpDir(), runId, port: '0', maxWorkers: '8', minShardDeadline: '2' }),
     );
-    coordinator = await startCoordinator({ ...o, host: '127.0.0.1', port: 0, minWorkers: 1, maxWorkers: 8, compress: 'none', shardDeadlineFactor: 5, minShardDeadline: 2 });
     honest = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), name: 'honest' });
   });
 

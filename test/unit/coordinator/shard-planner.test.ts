@@ -24,4 +24,13 @@ describe('shard planning', () => {
     assert.equal(sizes.reduce((a, b) => a + b), 3);
     assert.ok(sizes.every((n) => n === 0 || n === 1));
   });
+
+  it('in deterministic runs, starts every shard on a micro-batch boundary and still covers the batch', () => {
+    const shards = planShards(70, [1, 2, 1], 16);
+    assert.deepEqual(shards, [
+      { start: 0, end: 16 },
+      { start: 16, end: 64 },
+      { start: 64, end: 70 },
+    ]);
+  });
 });

@@ -16,14 +16,14 @@ const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
 const work = { step: 0, epoch: 0, indices, seed: 5 };
 
-function cluster(workers: number, minDeadlineMs = 60_000) {
+function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, gradientSizes: sizes }, getLogger({ component: 'test' }));
+  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, gradientSizes: sizes }, getLogger({ component: 'test' }));
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
-  const nodes = joinWorkers(workers, membership, scheduler, model, replica, data);
-  const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10 }).compute({ indices, seed: 5 });
+  const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
+  const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
   return { model, membership, scheduler, nodes, reference };
 }
 
@@ -85,7 +85,7 @@ describe('the step scheduler', () => {
 
   it('pauses while fewer than min-workers are connected, and goes on when they join', async () => {
     const c = cluster(0);
-    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
+    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, microBatch: 0, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
     let done = false;
     const pending = scheduler.computeBatch(work).then((s) => ((done = true), s));
     await new Promise((r) => setTimeout(r, 100));
@@ -94,5 +94,20 @@ describe('the step scheduler', () => {
     joinWorkers(2, c.membership, scheduler, c.model, replica, data);
     scheduler.notifyJoined();
     assertSameSums(await pending, c.reference);
+  });
+
+  it('with micro-batches, returns bit-identical sums however the batch is split, failures included', async () => {
+    const splits: number[][] = [[1], [1, 1], [1, 3, 7], [5, 1]];
+    for (const rates of splits) {
+      const c = cluster(rates.length, 60_000, 16);
+      c.membership.admitPending();
+      rates.forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
+      if (rates.length === 2) c.nodes[1].fault = 'nan';
+      const sums = await c.scheduler.computeBatch(work);
+      assert.ok(sums.grads.every((g) => g instanceof Float64Array));
+      for (const n of c.nodes) for (const s of n.computed) assert.equal(s.size % 16, 0, `shard of ${s.size} samples`);
+      sums.grads.forEach((g, i) => assert.deepEqual(g, c.reference.grads[i], `gradient ${i} with throughputs ${rates}`));
+      assert.equal(sums.lossSum, c.reference.lossSum);
+    }
   });
 });

@@ -18,7 +18,7 @@ function roundTrip(dtype: WireDType, maxChunk?: number): { out: Float32Array[]; 
     chunks++;
     assembler.add(c.offset, Buffer.from(c.data));
   }
-  return { out: assembler.values(), chunks, bytes: header.totalBytes };
+  return { out: assembler.float32Values(), chunks, bytes: header.totalBytes };
 }
 
 describe('tensor sets on the wire', () => {
@@ -27,6 +27,15 @@ describe('tensor sets on the wire', () => {
     assert.equal(bytes, (300_000 + 7) * 4);
     assert.equal(chunks, Math.ceil(bytes / 2 ** 20));
     out.forEach((o, i) => assert.deepEqual(o, values[i]));
+  });
+
+  it('float64 partial sums arrive exactly, as float64, at twice the bytes', () => {
+    const wide = values.map((v) => Float64Array.from(v, (x) => x + 1e-12));
+    const { header, parts } = encodeTensorSet(wide, specs, 'float64');
+    assert.equal(header.totalBytes, (300_000 + 7) * 8);
+    const assembler = new TensorSetAssembler(header, specs, 1 << 30);
+    for (const c of chunksOf(parts)) assembler.add(c.offset, Buffer.from(c.data));
+    assembler.values().forEach((o, i) => assert.deepEqual(o, wide[i]));
   });
 
   for (const [dtype, relative] of [
