@@ -14,7 +14,6 @@ import { runLocalCluster } from '../local-cluster';
 import { formatStatus, queryStatus } from '../status-client';
 import { evaluateCheckpoint } from '../evaluate-checkpoint';
 import { CONNECTION_OPTIONS, COORDINATOR_OPTIONS, OptionSpec, TRAINING_OPTIONS, WORKER_OPTIONS } from '../../shared/config/option-table';
-import type { OptionValues } from '../../shared/config/resolve-options';
 import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';

@@ -26,12 +26,17 @@ function pem(file: string, flag: string): Buffer {
   return bytes;
 }
 
-/** A certificate provider that hands out fixed PEM bytes. */
+/**
+ * A certificate provider that hands out fixed PEM bytes. It answers a new
+ * listener on the next turn, as grpc-js's own file-watching provider does:
+ * grpc-js registers its watcher only after adding the listener, so a
+ * synchronous answer would be lost.
+ */
 function fixedProvider(update: { ca?: Buffer; cert?: Buffer; key?: Buffer }): grpc.experimental.CertificateProvider {
   return {
-    addCaCertificateListener: (l) => l(update.ca ? { caCertificate: update.ca } : null),
+    addCaCertificateListener: (l) => setImmediate(() => l(update.ca ? { caCertificate: update.ca } : null)),
     removeCaCertificateListener: () => undefined,
-    addIdentityCertificateListener: (l) => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null),
+    addIdentityCertificateListener: (l) => setImmediate(() => l(update.cert && update.key ? { certificate: update.cert, privateKey: update.key } : null)),
     removeIdentityCertificateListener: () => undefined,
   };
 }
@@ -46,7 +51,10 @@ export function serverCredentials(files: TlsFiles): grpc.ServerCredentials {
   const cert = pem(files.cert, '--tls-cert');
   const key = pem(files.key, '--tls-key');
   if (files.ca === undefined) return grpc.ServerCredentials.createSsl(null, [{ cert_chain: cert, private_key: key }], false);
-  return grpc.experimental.createCertificateProviderServerCredentials(fixedProvider({ ca: pem(files.ca, '--tls-ca') }), fixedProvider({ cert, key }), false);
+  // One provider in both places: grpc-js 1.14's createCertificateProviderServerCredentials(ca, identity, ...)
+  // hands its arguments to a constructor that takes (identity, ca, ...), so the order cannot be trusted.
+  const both = fixedProvider({ ca: pem(files.ca, '--tls-ca'), cert, key });
+  return grpc.experimental.createCertificateProviderServerCredentials(both, both, false);
 }
 
 /** Worker and status-client side: --tls-ca verifies the coordinator; --tls-cert/--tls-key prove the worker (mutual TLS). */

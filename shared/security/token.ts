@@ -26,7 +26,7 @@ export function loadToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv 
     }
   } else {
     const fromEnv = tokenFromEnvironment(env);
-    if (fromEnv === undefined) return undefined;
+    if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
     origin = 'GRADFLEET_TOKEN';
     token = fromEnv.trim();
   }

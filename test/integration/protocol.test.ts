@@ -6,34 +6,12 @@
 import { strict as assert } from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
-import { CHANNEL_OPTIONS, CoordinatorMessage, PROTOCOL_VERSION, protocol, WorkerMessage } from '../../shared/wire/protocol';
 import { startWorker, WorkerHandle } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
+import type { CoordinatorMessage } from '../../shared/wire/protocol';
+import { joinMessage, rawSession, replies } from '../helpers/raw-client';
 import { tmpDir } from '../helpers/tmp';
-
-type Session = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
-
-function rawSession(port: number): Session {
-  const client = new (protocol().Training)(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as { Session(): Session };
-  return client.Session();
-}
-
-/** Collects what the coordinator says on a session until it ends. */
-function replies(session: Session): Promise<{ messages: CoordinatorMessage[]; error?: grpc.ServiceError }> {
-  const messages: CoordinatorMessage[] = [];
-  return new Promise((resolve) => {
-    session.on('data', (m: CoordinatorMessage) => messages.push(m));
-    session.on('end', () => resolve({ messages }));
-    session.on('error', (error: grpc.ServiceError) => resolve({ messages, error }));
-  });
-}
-
-const join = (runId: string, version = PROTOCOL_VERSION): WorkerMessage => ({
-  runId,
-  body: 'join',
-  join: { protocolVersion: version, runId, workerName: 'mallory', backend: 'none' },
-});
 
 describe('the coordinator under hostile workers', function () {
   this.timeout(300_000);
@@ -53,7 +31,7 @@ describe('the coordinator under hostile workers', function () {
 
   it('refuses a worker that asks for another run, with the reason', async () => {
     const s = rawSession(coordinator.port);
-    s.write(join('some-other-run'));
+    s.write(joinMessage('some-other-run'));
     const { messages } = await replies(s);
     assert.equal(messages[0].body, 'reject');
     assert.match(messages[0].reject!.reason, /asked for run 'some-other-run', this coordinator runs 'hostile-test'/);
@@ -61,7 +39,7 @@ describe('the coordinator under hostile workers', function () {
 
   it('refuses a worker that speaks another protocol version', async () => {
     const s = rawSession(coordinator.port);
-    s.write(join(runId, 99));
+    s.write(joinMessage(runId, 99));
     const { messages } = await replies(s);
     assert.match(messages[0].reject!.reason, /protocol version 99/);
   });
@@ -76,7 +54,7 @@ describe('the coordinator under hostile workers', function () {
   it('drops a worker that sends a gradient of the wrong shape; the run goes on', async () => {
     const s = rawSession(coordinator.port);
     const done = replies(s);
-    s.write(join(runId));
+    s.write(joinMessage(runId));
     s.on('data', (m: CoordinatorMessage) => {
       if (m.body !== 'assignment') return;
       const a = m.assignment!;
@@ -94,7 +72,7 @@ describe('the coordinator under hostile workers', function () {
   it('cuts off a message over the size limit with RESOURCE_EXHAUSTED', async () => {
     const s = rawSession(coordinator.port);
     const done = replies(s);
-    s.write(join(runId));
+    s.write(joinMessage(runId));
     s.write({ runId, body: 'chunk', chunk: { offset: 0, data: Buffer.alloc(3 * 2 ** 20) } });
     const { error } = await done;
     assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
