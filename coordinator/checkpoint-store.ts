@@ -20,6 +20,8 @@ import { fsyncPath, writeFileSynced } from '../shared/io/durable-files';
 export const MANIFEST = 'MANIFEST.json';
 export const LATEST = 'latest';
 export const BEST = 'best';
+/** Files every checkpoint has; a manifest without them cannot vouch for a checkpoint. */
+const REQUIRED_FILES = ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin', 'state.json'];
 const PREFIX = 'ckpt-';
 
 export interface Manifest {
@@ -90,10 +92,16 @@ export class CheckpointStore {
     } catch (err) {
       return `${MANIFEST} is not valid JSON (${(err as Error).message})`;
     }
-    if (manifest.format !== 'gradfleet-checkpoint/1' || typeof manifest.files !== 'object' || manifest.files === null) {
+    if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'gradfleet-checkpoint/1' || typeof manifest.files !== 'object' || manifest.files === null) {
       return `${MANIFEST} is not a gradfleet checkpoint manifest`;
     }
+    for (const required of REQUIRED_FILES) if (!(required in manifest.files)) return `${MANIFEST} does not list ${required}`;
     for (const [name, want] of Object.entries(manifest.files)) {
+      // Names come from a file on disk: nothing outside the checkpoint's own directory may be read.
+      if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) return `${MANIFEST} lists a bad file name ${JSON.stringify(name).slice(0, 80)}`;
+      if (want === null || typeof want !== 'object' || !Number.isSafeInteger(want.bytes) || typeof want.sha256 !== 'string') {
+        return `${MANIFEST} has a bad entry for ${name}`;
+      }
       const file = path.join(dir, name);
       if (!fs.existsSync(file)) return `${name} is missing`;
       const data = fs.readFileSync(file);

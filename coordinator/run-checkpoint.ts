@@ -92,6 +92,8 @@ function floatsToBytes(arrays: Float32Array[]): Uint8Array {
 }
 
 function bytesToFloats(bytes: Buffer, sizes: number[]): Float32Array[] {
+  const want = 4 * sizes.reduce((a, b) => a + b, 0);
+  if (bytes.length !== want) throw new ModelError(`a weights file has ${bytes.length} bytes, the model needs ${want}`);
   const all = new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   let at = 0;
   return sizes.map((n) => all.slice(at, (at += n)));
@@ -152,8 +154,45 @@ export function resolveResume(resume: string, store: CheckpointStore, log: { war
 
 /** Restores everything a checkpoint holds into a prepared run; returns where the loop goes on. */
 export async function restoreCheckpoint(dir: string, s: CheckpointSubjects, force: boolean): Promise<{ position: TrainingPosition; history: EpochLogs[] }> {
+  try {
+    return await restoreVerified(dir, s, force);
+  } catch (err) {
+    if (err instanceof UserError) throw err;
+    // The manifest vouches for the bytes, not for what they say: a checkpoint edited by hand
+    // (manifest and all) must still give a one-line error and leave other checkpoints alone.
+    throw new ModelError(`${dir}: unusable checkpoint: ${(err as Error).message.split('\n')[0]}`);
+  }
+}
+
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const isNumberOrNull = (v: unknown): boolean => v === null || typeof v === 'number';
+
+/** state.json, checked field by field: everything the loop and early stopping will trust. */
+export function parseCheckpointState(text: string, dir: string): CheckpointState {
+  const bad = (why: string) => new ModelError(`${dir}: state.json ${why}`);
+  let st: CheckpointState;
+  try {
+    st = JSON.parse(text) as CheckpointState;
+  } catch (err) {
+    throw bad(`is not valid JSON (${(err as Error).message})`);
+  }
+  if (st === null || typeof st !== 'object' || st.format !== 1) throw bad('is not a gradfleet checkpoint state (format 1)');
+  for (const key of ['step', 'epoch', 'stepInEpoch', 'seed'] as const) if (!isCount(st[key])) throw bad(`has a bad ${key}`);
+  if (typeof st.configHash !== 'string' || typeof st.datasetSha256 !== 'string') throw bad('lacks its config hash or dataset identity');
+  const p = st.progress;
+  if (p === null || typeof p !== 'object' || ![p.lossSum, p.correct, p.samples, p.stepSeconds].every((v) => typeof v === 'number')) throw bad('has a bad progress record');
+  if (!Array.isArray(st.history) || !st.history.every((h) => h !== null && typeof h === 'object')) throw bad('has a bad history');
+  if (st.emaUpdates !== undefined && !isCount(st.emaUpdates)) throw bad('has a bad EMA count');
+  const es = st.earlyStopping;
+  if (es !== undefined && (es === null || typeof es !== 'object' || !isCount(es.wait) || !isNumberOrNull(es.best) || !isCount(es.bestEpoch) || !isCount(es.stoppedEpoch))) {
+    throw bad('has a bad early-stopping state');
+  }
+  return st;
+}
+
+async function restoreVerified(dir: string, s: CheckpointSubjects, force: boolean): Promise<{ position: TrainingPosition; history: EpochLogs[] }> {
   const read = (name: string) => fs.readFileSync(path.join(dir, name));
-  const state = JSON.parse(read('state.json').toString('utf8')) as CheckpointState;
+  const state = parseCheckpointState(read('state.json').toString('utf8'), dir);
   const { run } = s;
   if (state.datasetSha256 !== run.dataset.sha256) throw new UserError(`${dir}: the checkpoint was trained on another dataset`);
   if (state.configHash !== configHash(s.options, run.dataset.sha256) && !force) {

@@ -46,3 +46,11 @@ export function getLogger(context: LogContext): Logger {
   if (root === undefined) configureLogging({ level: 'warn' });
   return root!.child(context);
 }
+
+/** Adds a destination for every log entry (tests that must see what was logged); returns its removal. */
+export function addLogTransport(transport: winston.transport): () => void {
+  if (root === undefined) configureLogging({ level: 'warn' });
+  const logger = root!;
+  logger.add(transport);
+  return () => logger.remove(transport);
+}

@@ -13,7 +13,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
   let doc: unknown;
   try {
     // YAML 1.2 is a superset of JSON, so one parser reads both.
-    doc = YAML.parse(text);
+    doc = YAML.parse(text, { logLevel: 'error' });
   } catch (err) {
     throw new ConfigError(`config file ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
