@@ -20,6 +20,7 @@ export class CheckpointCallback implements TrainingCallback {
     private readonly every: number,
     private readonly keep: number,
     private readonly log: Logger,
+    private readonly onWritten?: (seconds: number) => void,
   ) {}
 
   onTrainBegin(loop: LoopState): void {
@@ -47,6 +48,7 @@ export class CheckpointCallback implements TrainingCallback {
     const dir = this.store.write(loop.step, await checkpointFiles(this.subjects, loop));
     this.store.prune(this.keep);
     this.seconds += (Date.now() - start) / 1000;
+    this.onWritten?.((Date.now() - start) / 1000);
     this.log.debug(`checkpoint ${dir} written in ${Date.now() - start} ms`);
     return dir;
   }

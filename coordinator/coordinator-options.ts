@@ -19,5 +19,6 @@ export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
     insecure: v.insecure as boolean,
     maxJoinsPerSecond: v.maxJoinsPerSecond as number,
     maxDatasetTransfers: v.maxDatasetTransfers as number,
+    metricsPort: v.metricsPort as number | undefined,
   };
 }

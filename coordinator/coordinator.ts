@@ -18,6 +18,8 @@ import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
 import { ConcurrencyLimit, RateLimit } from './admission';
 import { HeartbeatMonitor } from './heartbeat-monitor';
+import { startHttpServer } from './http-server';
+import { CoordinatorMetrics } from './metrics';
 import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
 import { runTrainingSession, SessionResult } from './training-session';
@@ -39,6 +41,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   insecure: boolean;
   maxJoinsPerSecond: number;
   maxDatasetTransfers: number;
+  /** Serve Prometheus metrics here (0: any free port); undefined: no HTTP server. */
+  metricsPort?: number;
 }
 
 export interface CoordinatorHandle {
@@ -46,6 +50,8 @@ export interface CoordinatorHandle {
   result: Promise<SessionResult>;
   /** Bytes of tensors and indices sent and received on worker sessions so far. */
   traffic: { sent: number; received: number };
+  /** Where /metrics is served, when --metrics-port was given. */
+  metricsPort: number | undefined;
   stop(reason: string): Promise<void>;
 }
 
@@ -82,6 +88,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   );
   const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };
+  const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, timings: scheduler.timings });
   const live = { state: 'waiting', step: 0, epoch: 0, last: undefined as StepLogs | undefined, epochLogs: undefined as EpochLogs | undefined };
   let packed: Buffer | undefined;
   const status = (): StatusReplyMsg => ({
@@ -111,7 +118,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const { server, port } = await startGrpcServer(o.host, o.port, {
     log,
     status,
-    access: { token: o.security.token, requireClientCertificate: o.security.tls.ca !== undefined },
+    access: { token: o.security.token, requireClientCertificate: o.security.tls.ca !== undefined, onRefused: () => metrics.refused('unauthenticated') },
     credentials,
     dataset: { sha256: run.dataset.sha256, pack: () => (packed ??= packDataset(run.dataset)), transfers: new ConcurrencyLimit(o.maxDatasetTransfers) },
     session: {
@@ -125,6 +132,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       log,
       traffic,
       joinRate: new RateLimit(o.maxJoinsPerSecond),
+      onRefused: (kind) => metrics.refused(kind),
       welcome: {
         runId: o.runId,
         modelTopologyJson: JSON.stringify(run.model.toJSON(null, false)),
@@ -146,11 +154,14 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   });
   log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
   heartbeats.start();
+  const http = o.metricsPort === undefined ? undefined : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token });
+  if (http !== undefined) log.info(`metrics on http://${o.host}:${http.port}/metrics`);
 
   const shutdown = async (reason: string) => {
     heartbeats.stop();
     scheduler.stop(reason);
     for (const m of membership.live()) m.link.close(reason);
+    http?.server.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   };
   const result = runTrainingSession({
@@ -159,7 +170,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     run,
     source: scheduler,
     workers: () => membership.live().length,
+    onCheckpointWritten: (seconds) => metrics.checkpointWritten(seconds),
     callbacks: [
+      metrics.callback(),
       {
         onTrainBegin: () => {
           // The weights may have come from a checkpoint: workers must get them first.
@@ -207,6 +220,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     port,
     result,
     traffic,
+    metricsPort: http?.port,
     stop: async (reason) => {
       scheduler.stop(reason);
       await shutdown(reason);

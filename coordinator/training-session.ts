@@ -40,6 +40,8 @@ export interface TrainingSessionInput {
   workers: () => number;
   callbacks?: TrainingCallback[];
   extraSummary?: () => Record<string, unknown>;
+  /** Seconds each checkpoint write took (metrics). */
+  onCheckpointWritten?: (seconds: number) => void;
 }
 
 /** Evaluates with the EMA weights when the run keeps an EMA, else with the trained ones. */
@@ -66,7 +68,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const resumeFrom = resolveResume(o.resume, store, log);
   const resumed = resumeFrom === undefined ? undefined : await restoreCheckpoint(resumeFrom, subjects, o.resumeForce);
   if (resumed !== undefined) log.info(`resuming from ${resumeFrom}: epoch ${resumed.position.epoch + 1}, step ${resumed.position.step}`);
-  const checkpoints = new CheckpointCallback(store, subjects, o.checkpointEvery, o.keep, log);
+  const checkpoints = new CheckpointCallback(store, subjects, o.checkpointEvery, o.keep, log, input.onCheckpointWritten);
   const callbacks: TrainingCallback[] = [
     ...(input.callbacks ?? []),
     new ProgressCallback(log, o.epochs, isInteractive()),

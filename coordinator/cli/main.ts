@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { runBaseline } from '../baseline';
 import { startCoordinator } from '../coordinator';
 import { compileCoordinatorOptions } from '../coordinator-options';
+import { formatPrediction, predictFiles } from '../predict';
 import { compileConnectionSecurity, connectionFlags } from '../../shared/security/connection-security';
 import { runLocalCluster } from '../local-cluster';
 import { formatStatus, queryStatus } from '../status-client';
@@ -31,6 +32,8 @@ export const EXIT_INTERRUPTED = 130;
 const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
   ['dataset', 'dataDir', 'imageSize', 'channels', 'backend', 'logLevel', 'logFormat', 'config'].includes(s.key),
 );
+
+const PREDICT_SPECS = TRAINING_OPTIONS.filter((s) => ['backend', 'logLevel', 'logFormat'].includes(s.key));
 
 const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATOR_OPTIONS];
 const LOCAL_SPECS: readonly OptionSpec[] = [
@@ -137,6 +140,20 @@ function buildProgram(): Command {
         `dataset ${result.dataset}: ${result.count} test samples\nloss ${result.loss.toFixed(4)}\naccuracy ${(result.accuracy * 100).toFixed(2)}%\n${formatConfusion(result.confusion)}\n`,
       );
     }
+  });
+
+  const predictCmd = program
+    .command('predict')
+    .description('top class and probabilities of a saved model for image files (any size, colour or grey, dark-on-light or light-on-dark)')
+    .requiredOption('--checkpoint <dir>', 'a checkpoint or model directory (with model.json)')
+    .argument('<files...>', 'PNG or JPEG images')
+    .option('--json', 'print one JSON object per image');
+  addTableOptions(predictCmd, PREDICT_SPECS).action(async (files: string[]) => {
+    const v = resolveCommandOptions(predictCmd, PREDICT_SPECS);
+    configureLogging({ level: v.logLevel as 'info', format: v.logFormat as 'human' });
+    const flags = predictCmd.opts<{ checkpoint: string; json?: boolean }>();
+    const predictions = await predictFiles({ checkpoint: flags.checkpoint, files, backend: v.backend as 'auto' });
+    for (const p of predictions) process.stdout.write(`${flags.json ? JSON.stringify(p) : formatPrediction(p)}\n`);
   });
 
   const dataset = program.command('dataset').description('download or inspect datasets');

@@ -11,6 +11,8 @@ import { TOKEN_METADATA_KEY, tokenMatches } from '../../shared/security/token';
 export interface AccessPolicy {
   token: string | undefined;
   requireClientCertificate: boolean;
+  /** Told of every refusal (metrics). */
+  onRefused?: () => void;
 }
 
 /** Why a call may not proceed, or undefined when it may. */
@@ -32,6 +34,7 @@ export function accessGuard(policy: AccessPolicy, log: Logger): grpc.ServerInter
             const why = refusal(policy, metadata, () => call.getAuthContext());
             if (why === undefined) return proceed(metadata);
             log.warn(`refused ${method.path} from ${call.getPeer()}: ${why}`);
+            policy.onRefused?.();
             call.sendStatus({ code: grpc.status.UNAUTHENTICATED, details: why });
           },
         }),

@@ -38,6 +38,8 @@ export interface SessionContext {
   /** Bytes written and read on sessions, for the benchmarks and metrics. */
   traffic: { sent: number; received: number };
   joinRate: RateLimit;
+  /** Told of every refused call or message, by kind (metrics). */
+  onRefused?: (kind: 'resource_exhausted' | 'bad_message' | 'bad_gradient') => void;
 }
 
 type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
@@ -45,16 +47,16 @@ type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
 class GrpcWorkerLink implements WorkerLink {
   private sentVersion = -1;
   private closed = false;
+  /** Read once: a closed call no longer knows its peer, and the logs that report the loss need it. */
+  readonly address: string;
 
   constructor(
     private readonly call: SessionCall,
     private readonly ctx: SessionContext,
     readonly name: string,
     readonly backend: string,
-  ) {}
-
-  get address(): string {
-    return this.call.getPeer();
+  ) {
+    this.address = call.getPeer();
   }
 
   private write(msg: CoordinatorMessage, bytes = 0): void {
@@ -90,6 +92,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
   const log = ctx.log;
 
   const drop = (reason: string) => {
+    ctx.onRefused?.('bad_message');
     log.warn(`dropping worker ${member?.id ?? call.getPeer()}: ${reason}`);
     if (member !== undefined) {
       ctx.membership.leave(member.id, reason);
@@ -101,6 +104,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
   };
 
   const exhausted = (why: string) => {
+    ctx.onRefused?.('resource_exhausted');
     log.warn(`refused a worker from ${call.getPeer()}: ${why}`);
     endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, why);
   };
@@ -145,6 +149,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
       computeMs: header.computeMs,
       sums: { grads: assembler.values(), count: header.count, lossSum: header.lossSum, correct: header.correct },
     });
+    if (rejected !== undefined) ctx.onRefused?.('bad_gradient');
     if (rejected !== undefined) log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
   };
 
