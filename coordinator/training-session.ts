@@ -13,6 +13,7 @@ import { layersModelFiles } from '../shared/io/layers-model-files';
 import { getLogger } from '../shared/logging';
 import type { TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
+import { TensorBoardCallback } from '../shared/training/tensorboard-callback';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { MetricsLogCallback } from '../shared/training/metrics-log-callback';
 import { ProgressCallback } from '../shared/training/progress-callback';
@@ -73,6 +74,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     ...(input.callbacks ?? []),
     new ProgressCallback(log, o.epochs, isInteractive()),
     new MetricsLogCallback(path.join(o.runDir, 'metrics.jsonl')),
+    new TensorBoardCallback(path.join(o.runDir, 'tensorboard')),
     ...(earlyStopping ? [earlyStopping] : []),
     // Last: a checkpoint records the early-stopping decision of its epoch.
     checkpoints,
