@@ -11,9 +11,10 @@ import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
 import { getLogger } from '../shared/logging';
-import type { TrainingCallback } from '../shared/training/callbacks';
+import type { EpochLogs, TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
 import { TensorBoardCallback } from '../shared/training/tensorboard-callback';
+import { GRID, ReportInput, writeRunReport } from '../shared/report/run-report';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { MetricsLogCallback } from '../shared/training/metrics-log-callback';
 import { ProgressCallback } from '../shared/training/progress-callback';
@@ -126,7 +127,25 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     ...input.extraSummary?.(),
     history,
   };
+  writeRunReport(path.join(o.runDir, 'report'), reportInput(run, test, history));
   const summaryPath = writeSummary(o.runDir, summary);
   log.info(`test accuracy ${(test.accuracy * 100).toFixed(2)}%, loss ${test.loss.toFixed(4)}; summary: ${summaryPath}`);
   return { summary, summaryPath, model: run.model, test };
+}
+
+/** The first test images (grey: colour images are averaged) with what the model said of them. */
+function reportInput(run: PreparedRun, test: EvaluationResult, history: EpochLogs[]): ReportInput {
+  const { height, width, channels } = run.dataset.shape;
+  const n = Math.min(GRID.columns * GRID.rows, run.dataset.test.count);
+  const samples = Array.from({ length: n }, (_, i) => {
+    const pixels = new Uint8Array(height * width);
+    const image = run.dataset.test.images.subarray(i * pixels.length * channels, (i + 1) * pixels.length * channels);
+    for (let p = 0; p < pixels.length; p++) {
+      let sum = 0;
+      for (let c = 0; c < channels; c++) sum += image[p * channels + c];
+      pixels[p] = Math.round(sum / channels);
+    }
+    return { pixels, label: run.dataset.test.labels[i], predicted: test.predictions[i] };
+  });
+  return { history, confusion: test.confusion, samples, imageSize: { height, width } };
 }
