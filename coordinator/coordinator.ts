@@ -20,6 +20,7 @@ import { ConcurrencyLimit, RateLimit } from './admission';
 import { HeartbeatMonitor } from './heartbeat-monitor';
 import { startHttpServer } from './http-server';
 import { CoordinatorMetrics } from './metrics';
+import { RunHistory } from './run-history';
 import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
 import { runTrainingSession, SessionResult } from './training-session';
@@ -89,6 +90,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };
   const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, timings: scheduler.timings });
+  const history = new RunHistory(scheduler.timings);
   const live = { state: 'waiting', step: 0, epoch: 0, last: undefined as StepLogs | undefined, epochLogs: undefined as EpochLogs | undefined };
   let packed: Buffer | undefined;
   const status = (): StatusReplyMsg => ({
@@ -154,8 +156,16 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   });
   log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
   heartbeats.start();
-  const http = o.metricsPort === undefined ? undefined : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token });
-  if (http !== undefined) log.info(`metrics on http://${o.host}:${http.port}/metrics`);
+  const snapshot = () => ({
+    status: status(),
+    stepsPerEpoch: run.stepsPerEpoch,
+    steps: history.steps,
+    epochs: history.epochs,
+    breakdown: history.breakdown,
+    checkpoints: history.checkpoints,
+  });
+  const http = o.metricsPort === undefined ? undefined : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token, snapshot });
+  if (http !== undefined) log.info(`dashboard on http://${o.host}:${http.port}/ and metrics on /metrics`);
 
   const shutdown = async (reason: string) => {
     heartbeats.stop();
@@ -170,9 +180,13 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     run,
     source: scheduler,
     workers: () => membership.live().length,
-    onCheckpointWritten: (seconds) => metrics.checkpointWritten(seconds),
+    onCheckpointWritten: (seconds) => {
+      metrics.checkpointWritten(seconds);
+      history.checkpointWritten(seconds);
+    },
     callbacks: [
       metrics.callback(),
+      history,
       {
         onTrainBegin: () => {
           // The weights may have come from a checkpoint: workers must get them first.

@@ -7,6 +7,7 @@
  */
 import * as client from 'prom-client';
 import type { EpochLogs, StepLogs, TrainingCallback } from '../shared/training/callbacks';
+import { stepPhases } from './step-phases';
 import type { StepTimings } from './step-scheduler';
 
 export interface MetricSources {
@@ -82,17 +83,14 @@ export class CoordinatorMetrics {
   }
 
   callback(): TrainingCallback {
-    const t = this.sources.timings;
-    let last = { waitMs: t.waitMs, computeMs: t.computeMs };
+    const phases = stepPhases(this.sources.timings);
     return {
       onStepEnd: (s: StepLogs) => {
-        const waitS = (t.waitMs - last.waitMs) / 1000;
-        const computeS = (t.computeMs - last.computeMs) / 1000;
-        last = { waitMs: t.waitMs, computeMs: t.computeMs };
+        const p = phases(s.seconds);
         this.stepSeconds.observe(s.seconds);
-        this.phaseSeconds.observe({ phase: 'compute' }, computeS);
-        this.phaseSeconds.observe({ phase: 'communication' }, Math.max(0, waitS - computeS));
-        this.phaseSeconds.observe({ phase: 'update' }, Math.max(0, s.seconds - waitS));
+        this.phaseSeconds.observe({ phase: 'compute' }, p.computeMs / 1000);
+        this.phaseSeconds.observe({ phase: 'communication' }, p.communicationMs / 1000);
+        this.phaseSeconds.observe({ phase: 'update' }, p.updateMs / 1000);
         this.steps.inc();
         if (s.seconds > 0) this.samplesPerSecond.set(s.samples / s.seconds);
         this.loss.set({ split: 'train' }, s.loss);

@@ -96,7 +96,7 @@ export const CONNECTION_OPTIONS: readonly OptionSpec[] = [
 export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   ...CONNECTION_OPTIONS,
   { key: 'insecure', type: 'boolean', default: false, description: 'allow a non-loopback --host without a token (anyone who reaches the port can join)' },
-  { key: 'metricsPort', type: 'int', min: 0, max: 65535, description: 'serve Prometheus metrics at http://HOST:PORT/metrics (0 picks a free port and logs it; off by default)' },
+  { key: 'metricsPort', type: 'int', min: 0, max: 65535, description: 'serve the live dashboard at http://HOST:PORT/ and Prometheus metrics at /metrics (0 picks a free port and logs it; off by default)' },
   { key: 'maxJoinsPerSecond', type: 'number', default: 20, above: 0, description: 'worker joins accepted per second (bursts up to twice that)' },
   { key: 'maxDatasetTransfers', type: 'int', default: 4, min: 1, max: 1024, description: 'dataset downloads served at the same time' },
   { key: 'host', type: 'string', default: '127.0.0.1', description: 'address to listen on' },
