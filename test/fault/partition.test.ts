@@ -9,8 +9,9 @@ import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
-import { createTopology, netnsUnavailable, runOnHost, setLink, Topology } from '../helpers/netns';
+import { runOnHost, setLink, withHosts } from '../helpers/netns';
 import { tmpDir } from '../helpers/tmp';
+import { tokenFile } from '../helpers/token-file';
 import { savedWeights } from '../helpers/weights-file';
 
 const TRAINING = ['--model', 'mlp', '--epochs', '3', '--ema-decay', '0', '--seed', '3', '--backend', 'wasm', '--micro-batch', '16'];
@@ -20,33 +21,23 @@ const escaped = (address: string) => address.replace(/\./g, '\\.');
 
 describe('a worker partitioned by a network link going down and coming back', function () {
   this.timeout(300_000);
-  let topology: Topology | undefined;
-
-  before(function () {
-    const why = netnsUnavailable();
-    if (why !== undefined) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
-    topology = createTopology(3);
-  });
-
-  after(() => topology?.destroy());
+  const hosts = withHosts(3);
 
   it('is dropped within the heartbeat timeout, its shard recomputed, re-admitted on return; no step lost', async () => {
-    const [coordinatorHost, steadyHost, cutHost] = topology!.hosts;
+    const [coordinatorHost, steadyHost, cutHost] = hosts();
     const root = tmpDir();
     const undisturbed = runCli(['baseline', ...TRAINING, '--run-dir', path.join(root, 'undisturbed')]);
     assert.equal(undisturbed.code, 0, undisturbed.stderr);
 
     const runDir = path.join(root, 'partitioned');
+    const token = tokenFile();
     const port = 51_000 + (process.pid % 1000);
     const coordinator = runOnHost(coordinatorHost, [
-      'coordinator', '--host', coordinatorHost.address, '--port', String(port), ...TRAINING, '--min-workers', '1',
+      'coordinator', '--host', coordinatorHost.address, '--port', String(port), ...TRAINING, '--min-workers', '1', '--token-file', token,
       '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S), '--min-shard-deadline', '60', '--run-dir', runDir,
     ]);
     const worker = (host: typeof steadyHost, name: string) =>
-      runOnHost(host, ['worker', '--coordinator', `${coordinatorHost.address}:${port}`, '--backend', 'wasm', '--name', name, '--cache-dir', path.join(runDir, `cache-${name}`)]);
+      runOnHost(host, ['worker', '--coordinator', `${coordinatorHost.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--name', name, '--cache-dir', path.join(runDir, `cache-${name}`)]);
     const workers = [worker(steadyHost, 'steady'), worker(cutHost, 'cut')];
     await coordinator.waitFor(new RegExp(`joined from ${escaped(steadyHost.address)}`));
     await coordinator.waitFor(new RegExp(`joined from ${escaped(cutHost.address)}`));

@@ -21,6 +21,7 @@ import { runCli } from '../helpers/cli';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { fuzzCount, mutations } from '../helpers/fuzz';
 import { tmpDir } from '../helpers/tmp';
+import { tokenFile } from '../helpers/token-file';
 
 export const rpcInputs = fuzzCount(1000);
 const TOKEN = 'fuzzing-token-0123456789abcdef';
@@ -92,10 +93,9 @@ describe('fuzz: every RPC of a live coordinator', function () {
   before(async () => {
     await useBackend('wasm');
     removeLog = addLogTransport(errors);
-    const tokenFile = path.join(tmpDir(), 'token');
-    fs.writeFileSync(tokenFile, TOKEN);
+    const tokenPath = tokenFile(TOKEN);
     coordinator = await startCoordinator(
-      coordinatorOptionsFor({ ...TRAINING, runId, runDir: tmpDir(), port: '0', tokenFile, maxJoinsPerSecond: '100000', maxWorkers: '64' }),
+      coordinatorOptionsFor({ ...TRAINING, runId, runDir: tmpDir(), port: '0', tokenFile: tokenPath, maxJoinsPerSecond: '100000', maxWorkers: '64' }),
     );
   });
   after(() => removeLog());

@@ -113,3 +113,18 @@ export function runOnHost(host: Host, args: string[]): HostProcess {
           }),
   };
 }
+
+/** Mocha hooks for a suite that needs `count` hosts; it is skipped, saying why, where namespaces are unavailable. */
+export function withHosts(count: number): () => Host[] {
+  let topology: Topology | undefined;
+  before(function () {
+    const why = netnsUnavailable();
+    if (why !== undefined) {
+      console.log(`      skipped: ${why}`);
+      this.skip();
+    }
+    topology = createTopology(count);
+  });
+  after(() => topology?.destroy());
+  return () => topology!.hosts;
+}

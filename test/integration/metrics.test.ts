@@ -5,14 +5,13 @@
  */
 import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import { startCoordinator } from '../../coordinator/coordinator';
 import { queryStatus } from '../../coordinator/status-client';
 import { startWorker } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { tmpDir } from '../helpers/tmp';
+import { tokenFile } from '../helpers/token-file';
 
 const TOKEN = 'metrics-test-token-0123456789';
 
@@ -27,10 +26,9 @@ describe('Prometheus metrics on --metrics-port', function () {
 
   it('serve a live run’s figures behind the token, in a format promtool accepts', async () => {
     await useBackend('wasm');
-    const tokenFile = path.join(tmpDir(), 'token');
-    fs.writeFileSync(tokenFile, TOKEN);
+    const tokenPath = tokenFile(TOKEN);
     const coordinator = await startCoordinator(
-      coordinatorOptionsFor({ model: 'keras-cnn', maxSteps: '80', checkpointEvery: '5', backend: 'wasm', port: '0', metricsPort: '0', tokenFile, runDir: tmpDir() }),
+      coordinatorOptionsFor({ model: 'keras-cnn', maxSteps: '80', checkpointEvery: '5', backend: 'wasm', port: '0', metricsPort: '0', tokenFile: tokenPath, runDir: tmpDir() }),
     );
     const worker = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), security: { token: TOKEN, tls: {} } });
     const url = `http://127.0.0.1:${coordinator.metricsPort}/metrics`;

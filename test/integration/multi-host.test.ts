@@ -6,33 +6,24 @@
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createTopology, netnsUnavailable, runOnHost, Topology } from '../helpers/netns';
+import { runOnHost, withHosts } from '../helpers/netns';
 import { tmpDir } from '../helpers/tmp';
+import { tokenFile } from '../helpers/token-file';
 
 describe('workers on separate hosts (network namespaces)', function () {
   this.timeout(300_000);
-  let topology: Topology | undefined;
-
-  before(function () {
-    const why = netnsUnavailable();
-    if (why !== undefined) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
-    topology = createTopology(3);
-  });
-
-  after(() => topology?.destroy());
+  const hosts = withHosts(3);
 
   it('train a run over the bridge, each worker with its own address', async () => {
-    const [coordinatorHost, ...workerHosts] = topology!.hosts;
+    const [coordinatorHost, ...workerHosts] = hosts();
     const runDir = path.join(tmpDir(), 'run');
     const port = 50_000 + (process.pid % 1000);
+    const token = tokenFile();
     const coordinator = runOnHost(coordinatorHost, [
-      'coordinator', '--host', coordinatorHost.address, '--port', String(port), '--model', 'mlp', '--epochs', '1', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir,
+      'coordinator', '--host', coordinatorHost.address, '--port', String(port), '--token-file', token, '--model', 'mlp', '--epochs', '1', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir,
     ]);
     const workers = workerHosts.map((h, i) =>
-      runOnHost(h, ['worker', '--coordinator', `${coordinatorHost.address}:${port}`, '--backend', 'wasm', '--name', `host-${i + 1}`, '--cache-dir', path.join(runDir, `cache-${i}`)]),
+      runOnHost(h, ['worker', '--coordinator', `${coordinatorHost.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--name', `host-${i + 1}`, '--cache-dir', path.join(runDir, `cache-${i}`)]),
     );
     assert.equal(await coordinator.exit, 0, coordinator.output());
     assert.deepEqual(await Promise.all(workers.map((w) => w.exit)), [0, 0]);

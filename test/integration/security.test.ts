@@ -5,7 +5,6 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { CoordinatorHandle } from '../../coordinator/coordinator';
 import { startCoordinator } from '../../coordinator/coordinator';
@@ -18,15 +17,10 @@ import { runCli } from '../helpers/cli';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { joinMessage, rawFetch, rawSession, replies } from '../helpers/raw-client';
 import { tmpDir } from '../helpers/tmp';
+import { tokenFile } from '../helpers/token-file';
 
 const TOKEN = 'correct-horse-battery-staple-0123';
 const TRAINING = { model: 'mlp', epochs: '1', maxSteps: '5', backend: 'wasm', port: '0', emaDecay: '0' };
-
-function tokenFile(): string {
-  const file = path.join(tmpDir(), 'token');
-  fs.writeFileSync(file, `${TOKEN}\n`);
-  return file;
-}
 
 describe('a coordinator with a token', function () {
   this.timeout(120_000);
@@ -35,7 +29,7 @@ describe('a coordinator with a token', function () {
 
   before(async () => {
     await useBackend('wasm');
-    coordinator = await startCoordinator(coordinatorOptionsFor({ ...TRAINING, runId, runDir: tmpDir(), tokenFile: tokenFile() }));
+    coordinator = await startCoordinator(coordinatorOptionsFor({ ...TRAINING, runId, runDir: tmpDir(), tokenFile: tokenFile(TOKEN) }));
   });
   after(() => coordinator.stop('test over'));
 

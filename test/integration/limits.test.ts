@@ -1,0 +1,81 @@
+/**
+ * Each limit a stranger could push against answers with RESOURCE_EXHAUSTED
+ * and a reason, and the coordinator goes on serving the workers it has.
+ */
+import { strict as assert } from 'node:assert';
+import * as grpc from '@grpc/grpc-js';
+import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
+import { queryStatus } from '../../coordinator/status-client';
+import type { CoordinatorMessage } from '../../shared/wire/protocol';
+import { useBackend } from '../helpers/backends';
+import { coordinatorOptionsFor } from '../helpers/coordinator-options';
+import { joinMessage, rawFetch, rawSession, replies, Session } from '../helpers/raw-client';
+import { tmpDir } from '../helpers/tmp';
+
+/** The first message the coordinator sends on a session, or the status that ended it. */
+function firstAnswer(session: Session): Promise<CoordinatorMessage | grpc.ServiceError> {
+  return new Promise((resolve) => {
+    session.once('data', resolve);
+    session.once('error', resolve);
+  });
+}
+
+describe('limits on what a client can ask of the coordinator', function () {
+  this.timeout(120_000);
+  const runId = 'limits-test';
+  let coordinator: CoordinatorHandle;
+  let member: Session;
+  let welcome: CoordinatorMessage;
+
+  before(async () => {
+    await useBackend('wasm');
+    coordinator = await startCoordinator(
+      coordinatorOptionsFor({ model: 'mlp', backend: 'wasm', port: '0', runId, runDir: tmpDir(), maxWorkers: '1', maxJoinsPerSecond: '1', maxDatasetTransfers: '1', minWorkers: '2' }),
+    );
+    member = rawSession(coordinator.port);
+    member.on('error', () => undefined);
+    member.write(joinMessage(runId));
+    welcome = (await firstAnswer(member)) as CoordinatorMessage;
+    assert.equal(welcome.body, 'welcome');
+  });
+
+  after(async () => {
+    member.cancel();
+    coordinator.result.catch(() => undefined);
+    await coordinator.stop('test over');
+  });
+
+  it('refuses a worker beyond --max-workers', async () => {
+    const s = rawSession(coordinator.port);
+    s.write(joinMessage(runId));
+    const { error } = await replies(s);
+    assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(error!.details, /maximum of 1 workers/);
+  });
+
+  it('refuses joins faster than --max-joins-per-second', async () => {
+    const s = rawSession(coordinator.port);
+    s.write(joinMessage(runId));
+    const { error } = await replies(s);
+    assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(error!.details, /too many joins: at most 1 per second/);
+  });
+
+  it('refuses a dataset transfer beyond --max-dataset-transfers while one is running', async () => {
+    const request = { runId, sha256: welcome.welcome!.dataset!.sha256 };
+    const first = rawFetch(coordinator.port, request);
+    first.pause();
+    await new Promise((r) => setTimeout(r, 300));
+    const second = await replies(rawFetch(coordinator.port, request));
+    assert.equal(second.error?.code, grpc.status.RESOURCE_EXHAUSTED);
+    assert.match(second.error!.details, /1 dataset transfers are running/);
+    first.cancel();
+  });
+
+  it('keeps serving the member it has', async () => {
+    member.write({ runId, body: 'heartbeat', heartbeat: { unixMs: Date.now() } });
+    await new Promise((r) => setTimeout(r, 200));
+    const status = await queryStatus(`127.0.0.1:${coordinator.port}`);
+    assert.equal(status.workers.length, 1);
+  });
+});
