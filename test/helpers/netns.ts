@@ -34,10 +34,14 @@ function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'pipe' });
 }
 
-/** `count` namespaces on one bridge, 10.231.<k>.<i>/24, where k varies with the pid so runs do not collide. */
+/** `count` namespaces on one bridge, 10.<231+n>.<k>.<i>/24, where k varies with the pid so runs do not collide. */
+let topologies = 0;
+
 export function createTopology(count: number): Topology {
-  const tag = process.pid % 10000;
-  const subnet = `10.231.${process.pid % 250}`;
+  // A topology just destroyed may linger a moment in the kernel: each one gets names and a subnet of its own.
+  const serial = topologies++ % 10;
+  const tag = (process.pid % 10000) * 10 + serial;
+  const subnet = `10.${231 + serial}.${process.pid % 250}`;
   const bridge = `gfbr${tag}`;
   const hosts: Host[] = [];
   const created: string[] = [];

@@ -61,15 +61,13 @@ describe('limits on what a client can ask of the coordinator', function () {
     assert.match(error!.details, /too many joins: at most 1 per second/);
   });
 
-  it('refuses a dataset transfer beyond --max-dataset-transfers while one is running', async () => {
+  it('refuses dataset transfers beyond --max-dataset-transfers at once', async () => {
     const request = { runId, sha256: welcome.welcome!.dataset!.sha256 };
-    const first = rawFetch(coordinator.port, request);
-    first.pause();
-    await new Promise((r) => setTimeout(r, 300));
-    const second = await replies(rawFetch(coordinator.port, request));
-    assert.equal(second.error?.code, grpc.status.RESOURCE_EXHAUSTED);
-    assert.match(second.error!.details, /1 dataset transfers are running/);
-    first.cancel();
+    const results = await Promise.all([1, 2, 3, 4].map(() => replies(rawFetch(coordinator.port, request))));
+    const refused = results.filter((r) => r.error?.code === grpc.status.RESOURCE_EXHAUSTED);
+    const served = results.filter((r) => r.error === undefined);
+    assert.ok(served.length >= 1 && refused.length >= 1, `${served.length} served, ${refused.length} refused`);
+    assert.match(refused[0].error!.details, /1 dataset transfers are running/);
   });
 
   it('keeps serving the member it has', async () => {
