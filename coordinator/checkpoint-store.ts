@@ -20,8 +20,6 @@ import { fsyncPath, writeFileSynced } from '../shared/io/durable-files';
 export const MANIFEST = 'MANIFEST.json';
 export const LATEST = 'latest';
 export const BEST = 'best';
-/** Files every checkpoint has; a manifest without them cannot vouch for a checkpoint. */
-const REQUIRED_FILES = ['model.json', 'weights.bin', 'optimizer.json', 'optimizer.bin', 'state.json'];
 const PREFIX = 'ckpt-';
 
 export interface Manifest {
@@ -43,6 +41,8 @@ export class CheckpointStore {
     runDir: string,
     /** Fault injection: sleep this long before writing the manifest. */
     private readonly pauseBeforeManifestMs = 0,
+    /** Files every checkpoint of this store must list: a manifest without them cannot vouch for it. */
+    private readonly required: readonly string[] = [],
   ) {
     this.dir = path.join(runDir, 'checkpoints');
   }
@@ -83,7 +83,7 @@ export class CheckpointStore {
   }
 
   /** Why `dir` is not a usable checkpoint, or undefined when every file matches its manifest. */
-  static verify(dir: string): string | undefined {
+  static verify(dir: string, required: readonly string[] = []): string | undefined {
     const manifestPath = path.join(dir, MANIFEST);
     if (!fs.existsSync(manifestPath)) return `${MANIFEST} is missing (the write did not finish)`;
     let manifest: Manifest;
@@ -95,7 +95,7 @@ export class CheckpointStore {
     if (manifest === null || typeof manifest !== 'object' || manifest.format !== 'gradfleet-checkpoint/1' || typeof manifest.files !== 'object' || manifest.files === null) {
       return `${MANIFEST} is not a gradfleet checkpoint manifest`;
     }
-    for (const required of REQUIRED_FILES) if (!(required in manifest.files)) return `${MANIFEST} does not list ${required}`;
+    for (const name of required) if (!(name in manifest.files)) return `${MANIFEST} does not list ${name}`;
     for (const [name, want] of Object.entries(manifest.files)) {
       // Names come from a file on disk: nothing outside the checkpoint's own directory may be read.
       if (!/^[A-Za-z0-9_-][A-Za-z0-9._-]*$/.test(name)) return `${MANIFEST} lists a bad file name ${JSON.stringify(name).slice(0, 80)}`;
@@ -132,7 +132,7 @@ export class CheckpointStore {
       reason: 'a checkpoint write that never finished (the process died during it)',
     }));
     for (const c of this.list()) {
-      const reason = CheckpointStore.verify(c.dir);
+      const reason = CheckpointStore.verify(c.dir, this.required);
       if (reason === undefined) return { found: c, skipped };
       skipped.push({ dir: c.dir, reason });
     }

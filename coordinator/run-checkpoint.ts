@@ -18,6 +18,9 @@ import type { TrainingPosition } from '../shared/training/training-loop';
 import { writeWeights } from '../shared/training/weights';
 import { CheckpointFiles, CheckpointStore } from './checkpoint-store';
 
+/** What every checkpoint holds (ema.bin and best-weights.bin only when the run has them). */
+export const CHECKPOINT_FILES = [MODEL_JSON, WEIGHTS_BIN, 'optimizer.json', 'optimizer.bin', 'state.json'];
+
 export interface CheckpointState {
   format: 1;
   step: number;
@@ -147,7 +150,7 @@ export function resolveResume(resume: string, store: CheckpointStore, log: { war
     }
     return found.dir;
   }
-  const reason = CheckpointStore.verify(resume);
+  const reason = CheckpointStore.verify(resume, CHECKPOINT_FILES);
   if (reason !== undefined) throw new UserError(`--resume ${resume}: not a usable checkpoint: ${reason}`);
   return resume;
 }

@@ -24,7 +24,7 @@ import { GradientSource, runTrainingLoop } from '../shared/training/training-loo
 import { readWeights, writeWeights } from '../shared/training/weights';
 import { CheckpointCallback } from './checkpoint-callback';
 import { CheckpointStore } from './checkpoint-store';
-import { resolveResume, restoreCheckpoint } from './run-checkpoint';
+import { CHECKPOINT_FILES, resolveResume, restoreCheckpoint } from './run-checkpoint';
 
 export interface SessionResult {
   summary: RunSummary;
@@ -65,7 +65,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const earlyStopping =
     o.earlyStopping &&
     new EarlyStopping(o.earlyStopping, { get: () => readWeights(run.model), set: (w) => writeWeights(run.model, w) });
-  const store = new CheckpointStore(o.runDir, checkpointPauseMs());
+  const store = new CheckpointStore(o.runDir, checkpointPauseMs(), CHECKPOINT_FILES);
   const subjects = { run, options: o, earlyStopping: earlyStopping || undefined };
   const resumeFrom = resolveResume(o.resume, store, log);
   const resumed = resumeFrom === undefined ? undefined : await restoreCheckpoint(resumeFrom, subjects, o.resumeForce);

@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { CheckpointStore, MANIFEST } from '../../coordinator/checkpoint-store';
-import { restoreCheckpoint } from '../../coordinator/run-checkpoint';
+import { CHECKPOINT_FILES, restoreCheckpoint } from '../../coordinator/run-checkpoint';
 import { TRAINING_OPTIONS } from '../../shared/config/option-table';
 import { resolveOptions } from '../../shared/config/resolve-options';
 import { compileTrainingOptions } from '../../shared/config/training-options';
@@ -73,7 +73,7 @@ describe('fuzz: file decoders', function () {
         manifest.files[name] = { bytes: data.length, sha256: require('node:crypto').createHash('sha256').update(data).digest('hex') };
         fs.writeFileSync(path.join(dir, MANIFEST), JSON.stringify(manifest));
       }
-      const why = CheckpointStore.verify(dir);
+      const why = CheckpointStore.verify(dir, CHECKPOINT_FILES);
       if (why !== undefined) throw new UserError(why);
       await restoreCheckpoint(dir, { run, options: o }, true);
       restored++;

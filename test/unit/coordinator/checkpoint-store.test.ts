@@ -64,4 +64,20 @@ describe('the checkpoint store', () => {
     assert.equal(CheckpointStore.verify(path.join(store.dir, 'best')), undefined);
     assert.equal(JSON.parse(fs.readFileSync(path.join(store.dir, 'best', 'state.json'), 'utf8')).step, 20);
   });
+
+  it('does not trust a manifest that omits a required file, names a file outside the checkpoint, or has a bad entry', () => {
+    const store = new CheckpointStore(tmpDir(), 0, ['model.json', 'state.json', 'weights.bin', 'optimizer.json']);
+    const dir = store.write(10, files(10));
+    assert.match(CheckpointStore.verify(dir, ['optimizer.json'])!, /does not list optimizer\.json/);
+    assert.equal(store.newestValid().found, undefined);
+    const manifestPath = path.join(dir, 'MANIFEST.json');
+    const manifest = JSON.parse(fs.readFileSync(manifestPath, 'utf8'));
+    for (const [name, entry, why] of [
+      ['../../outside', { bytes: 1, sha256: 'x' }, /bad file name/],
+      ['model.json', null, /bad entry for model\.json/],
+    ] as const) {
+      fs.writeFileSync(manifestPath, JSON.stringify({ ...manifest, files: { ...manifest.files, [name]: entry } }));
+      assert.match(CheckpointStore.verify(dir)!, why);
+    }
+  });
 });
