@@ -84,6 +84,14 @@ class GrpcWorkerLink implements WorkerLink {
     this.closed = true;
     this.call.end();
   }
+
+  /** Ends the session for breaking the protocol: the reason as a message, then INVALID_ARGUMENT as the status. */
+  reject(reason: string): void {
+    if (this.closed) return;
+    this.write({ body: 'stop', stop: { reason } });
+    this.closed = true;
+    endWithStatus(this.call, grpc.status.INVALID_ARGUMENT, reason);
+  }
 }
 
 export function handleWorkerSession(call: SessionCall, ctx: SessionContext): void {
@@ -91,15 +99,18 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
   let pending: { header: GradientHeaderMsg; assembler: TensorSetAssembler } | undefined;
   const log = ctx.log;
 
+  let link: GrpcWorkerLink | undefined;
+
+  /** A protocol violation: the worker leaves (its shard goes elsewhere) and the call ends with INVALID_ARGUMENT. */
   const drop = (reason: string) => {
     ctx.onRefused?.('bad_message');
     log.warn(`dropping worker ${member?.id ?? call.getPeer()}: ${reason}`);
     if (member !== undefined) {
       ctx.membership.leave(member.id, reason);
-      member.link.close(reason);
+      link!.reject(reason);
     } else {
       call.write({ body: 'reject', reject: { reason } });
-      call.end();
+      endWithStatus(call, grpc.status.INVALID_ARGUMENT, reason);
     }
   };
 
@@ -113,7 +124,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (!ctx.joinRate.tryTake()) return exhausted(`too many joins: at most ${ctx.joinRate.perSecond} per second`);
     if (join.protocolVersion !== PROTOCOL_VERSION) return drop(`protocol version ${join.protocolVersion}, this coordinator speaks ${PROTOCOL_VERSION}`);
     if (join.runId !== '' && join.runId !== ctx.runId) return drop(`worker asked for run '${join.runId}', this coordinator runs '${ctx.runId}'`);
-    const link = new GrpcWorkerLink(call, ctx, join.workerName, join.backend);
+    link = new GrpcWorkerLink(call, ctx, join.workerName, join.backend);
     try {
       member = ctx.membership.join(link);
     } catch (err) {

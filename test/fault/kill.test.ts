@@ -4,11 +4,11 @@
  * end with the weights of an undisturbed run.
  */
 import { strict as assert } from 'node:assert';
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../coordinator/checkpoint-store';
-import { CLI, runCli } from '../helpers/cli';
+import { CHECKPOINT_FILES } from '../../coordinator/run-checkpoint';
+import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
 import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
 import { tmpDir } from '../helpers/tmp';
@@ -81,33 +81,34 @@ describe('training through failures (SIGKILL)', function () {
   });
 });
 
-describe('a kill during a checkpoint write', function () {
+describe('a coordinator killed during a checkpoint write', function () {
   this.timeout(300_000);
 
-  it('loses nothing: the resume passes over the torn write, says why, and ends with the undisturbed weights', async () => {
+  it('loses nothing: the restarted coordinator passes over the torn write, says why, and ends with the undisturbed weights', async () => {
     const root = tmpDir();
-    const options = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--checkpoint-every', '40'];
+    const options = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--checkpoint-every', '40', '--micro-batch', '16'];
     assert.equal(runCli(['baseline', ...options, '--run-dir', path.join(root, 'straight')]).code, 0);
     const runDir = path.join(root, 'killed');
-    const child = spawn(process.execPath, [CLI, 'baseline', ...options, '--run-dir', runDir], {
-      stdio: 'ignore',
-      env: { ...process.env, GRADFLEET_TEST_CHECKPOINT_PAUSE_MS: '2000' },
-    });
+    const port = 52_500 + (process.pid % 400);
+    const args = ['--port', String(port), ...options, '--run-dir', runDir, '--run-id', 'torn-write'];
+    // Every checkpoint write pauses before its manifest: the second one (step 80) is where the kill lands.
+    const first = await startCoordinatorProcess(args, { GRADFLEET_TEST_CHECKPOINT_PAUSE_MS: '2000' });
+    const worker = startWorkerProcess(port, 'w1', ['--cache-dir', path.join(runDir, 'cache')]);
     const checkpoints = path.join(runDir, 'checkpoints');
-    // The second write (step 80) pauses before its manifest: kill it there.
     for (;;) {
       const names = fs.existsSync(checkpoints) ? fs.readdirSync(checkpoints) : [];
       if (names.includes('ckpt-40') && names.some((n) => /^ckpt-80\.tmp-/.test(n))) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    child.kill('SIGKILL');
-    await exitOf(child);
-    const r = runCli(['baseline', ...options, '--resume', 'auto', '--run-dir', runDir]);
-    assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stderr, /not resuming from .*ckpt-80\.tmp-\d+: a checkpoint write that never finished/);
-    assert.match(r.stderr, /resuming from .*ckpt-40: epoch 1, step 40/);
+    first.child.kill('SIGKILL');
+    await exitOf(first.child);
+    const second = await startCoordinatorProcess([...args, '--resume', 'auto']);
+    assert.equal(await exitOf(second.child), 0, second.stderr());
+    assert.match(second.stderr(), /not resuming from .*ckpt-80\.tmp-\d+: a checkpoint write that never finished/);
+    assert.match(second.stderr(), /resuming from .*ckpt-40: epoch 1, step 40/);
+    assert.equal(await exitOf(worker), 0);
     const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), savedWeights(path.join(root, 'straight', 'model')));
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
-    for (const c of new CheckpointStore(runDir).list()) assert.equal(CheckpointStore.verify(c.dir), undefined);
+    for (const c of new CheckpointStore(runDir).list()) assert.equal(CheckpointStore.verify(c.dir, CHECKPOINT_FILES), undefined);
   });
 });

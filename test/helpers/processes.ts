@@ -4,8 +4,8 @@ import { queryStatus } from '../../coordinator/status-client';
 import { CLI } from './cli';
 
 /** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
-export function startCoordinatorProcess(args: string[]): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'coordinator', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function startCoordinatorProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'coordinator', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const stdout: string[] = [];
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));

@@ -29,10 +29,11 @@ describe('the coordinator under hostile workers', function () {
 
   after(() => honest.stop());
 
-  it('refuses a worker that asks for another run, with the reason', async () => {
+  it('refuses a worker that asks for another run, with the reason and INVALID_ARGUMENT', async () => {
     const s = rawSession(coordinator.port);
     s.write(joinMessage('some-other-run'));
-    const { messages } = await replies(s);
+    const { messages, error } = await replies(s);
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
     assert.equal(messages[0].body, 'reject');
     assert.match(messages[0].reject!.reason, /asked for run 'some-other-run', this coordinator runs 'hostile-test'/);
   });
@@ -64,9 +65,20 @@ describe('the coordinator under hostile workers', function () {
         gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensors: { tensors: [{ name: 'x', shape: [3] }], dtype: 'DTYPE_FLOAT32', totalBytes: 12 } },
       });
     });
-    const { messages } = await done;
+    const { messages, error } = await done;
     const stop = messages.find((m) => m.body === 'stop');
     assert.match(stop!.stop!.reason, /tensor set has 1 tensors, expected 6/);
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('drops a worker that sends a chunk over 1 MiB (under the message limit) with INVALID_ARGUMENT', async () => {
+    const s = rawSession(coordinator.port);
+    const done = replies(s);
+    s.write(joinMessage(runId));
+    s.write({ runId, body: 'chunk', chunk: { offset: 0, data: Buffer.alloc(2 ** 20 + 1) } });
+    const { error } = await done;
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(error!.details, /chunk\.data: must hold 1 to 1048576 bytes/);
   });
 
   it('cuts off a message over the size limit with RESOURCE_EXHAUSTED', async () => {
