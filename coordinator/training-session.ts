@@ -57,7 +57,9 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const wallStart = Date.now();
   const log = getLogger({ component: input.command, runId: o.runId });
   fs.mkdirSync(o.runDir, { recursive: true });
-  fs.writeFileSync(path.join(o.runDir, 'config.json'), `${JSON.stringify({ command: input.command, ...o }, null, 2)}\n`);
+  // The options as resolved, for the record; a token (the coordinator's) is a secret and stays out.
+  const recorded = JSON.stringify({ command: input.command, ...o }, (key, value: unknown) => (key === 'token' && value !== undefined ? '(redacted)' : value), 2);
+  fs.writeFileSync(path.join(o.runDir, 'config.json'), `${recorded}\n`);
 
   const withEvalWeights = evaluationWeightsScope(run);
   const evalOn = (set: LabelledImages, indices?: Uint32Array) =>

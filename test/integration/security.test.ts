@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type { CoordinatorHandle } from '../../coordinator/coordinator';
 import { startCoordinator } from '../../coordinator/coordinator';
@@ -112,6 +113,20 @@ describe('a coordinator with mutual TLS', function () {
     });
     await coordinator.result;
     await worker.done;
+  });
+});
+
+describe('the token as a secret', function () {
+  this.timeout(120_000);
+
+  it('appears nowhere in the run directory or the output of a run that uses it', () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const r = runCli(['local', '--workers', '1', '--model', 'mlp', '--max-steps', '5', '--backend', 'wasm', '--token-file', tokenFile(TOKEN), '--run-dir', runDir, '--log-level', 'debug']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!`${r.stdout}${r.stderr}`.includes(TOKEN), 'not in the logs');
+    const files = (dir: string): string[] => fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const f of files(runDir)) assert.ok(!fs.readFileSync(f).includes(TOKEN), `not in ${path.relative(runDir, f)}`);
+    assert.match(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'), /"token": "\(redacted\)"/);
   });
 });
 
