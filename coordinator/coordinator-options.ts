@@ -13,6 +13,7 @@ export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
     maxWorkers: v.maxWorkers as number,
     compress: v.compress as CoordinatorOptions['compress'],
     shardDeadlineFactor: v.shardDeadlineFactor as number,
+    shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
     minShardDeadline: v.minShardDeadline as number,
     heartbeatTimeout: v.heartbeatTimeout as number,
     security: compileConnectionSecurity(v),

@@ -33,6 +33,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   maxWorkers: number;
   compress: 'none' | 'fp16' | 'bf16';
   shardDeadlineFactor: number;
+  /** throughput: shards follow measured samples/s (the default); equal: the same size for all. */
+  shardSizing: 'throughput' | 'equal';
   /** Seconds. */
   minShardDeadline: number;
   /** Seconds of silence after which a worker is dropped. */
@@ -81,6 +83,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     {
       minWorkers: o.minWorkers,
       deadlineFactor: o.shardDeadlineFactor,
+      equalShards: o.shardSizing === 'equal',
       minDeadlineMs: o.minShardDeadline * 1000,
       microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1)),

@@ -104,6 +104,7 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   { key: 'minWorkers', type: 'int', default: 1, min: 1, max: 4096, description: 'pause training while fewer workers are connected' },
   { key: 'maxWorkers', type: 'int', default: 256, min: 1, max: 4096, description: 'refuse workers beyond this many' },
   { key: 'compress', type: 'string', default: 'none', choices: ['none', 'fp16', 'bf16'], description: 'gradient compression on the wire' },
+  { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
   { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned' },
   { key: 'heartbeatTimeout', type: 'number', default: 8, above: 0, description: 'seconds of silence after which a worker is dropped and its shard reassigned' },
