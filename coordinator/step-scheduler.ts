@@ -29,6 +29,8 @@ export interface SchedulerOptions {
   deadlineFactor: number;
   /** ... but never less than this. */
   minDeadlineMs: number;
+  /** Ignore measured throughput and cut equal shards. */
+  equalShards?: boolean;
   /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
   microBatch: number;
   gradientSizes: number[];
@@ -89,7 +91,8 @@ export class StepScheduler implements GradientSource {
   async computeBatch(work: StepWork): Promise<GradientSums> {
     const members = await this.enoughWorkers();
     for (const m of members) m.link.sendWeights(this.weightsVersion);
-    const ranges = planShards(work.indices.length, members.map((m) => m.samplesPerSecond), Math.max(1, this.options.microBatch));
+    const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
+    const ranges = planShards(work.indices.length, rates, Math.max(1, this.options.microBatch));
     const shards: PendingShard[] = ranges
       .map((r, i) => ({ shardId: i, indices: work.indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
       .filter((s) => s.indices.length > 0);

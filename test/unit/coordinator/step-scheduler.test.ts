@@ -16,11 +16,11 @@ const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
 const work = { step: 0, epoch: 0, indices, seed: 5 };
 
-function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0) {
+function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0, equalShards = false) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, gradientSizes: sizes }, getLogger({ component: 'test' }));
+  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, gradientSizes: sizes }, getLogger({ component: 'test' }));
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
   const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
@@ -44,6 +44,14 @@ describe('the step scheduler', () => {
     const sums = await c.scheduler.computeBatch(work);
     assertSameSums(sums, c.reference);
     assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[6], [17], [41]]);
+  });
+
+  it('with --shard-sizing equal, cuts equal shards whatever the measured throughput', async () => {
+    const c = cluster(3, 60_000, 0, true);
+    c.membership.admitPending();
+    [1, 3, 7].forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[22], [21], [21]]);
   });
 
   it('gives a silent worker’s shard to another worker once the deadline passes, and drops it', async () => {
