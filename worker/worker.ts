@@ -14,9 +14,10 @@ import { getLogger, Logger } from '../shared/logging';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
-import { GradientComputer } from '../shared/training/gradient-step';
+import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
 import { addInto, readWeights, writeWeights } from '../shared/training/weights';
 import {
+  AssignmentMsg,
   CHANNEL_OPTIONS,
   CoordinatorMessage,
   DatasetChunkMsg,
@@ -40,6 +41,8 @@ export interface WorkerOptions {
   name?: string;
   runId?: string;
   security?: ConnectionSecurity;
+  /** Benchmarks only: answer each shard with zero gradients after this many ms instead of computing. */
+  simulateComputeMs?: number;
 }
 
 export interface WorkerHandle {
@@ -154,7 +157,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             break;
           }
           case 'assignment':
-            computeAndSend(session, state!, msg, log);
+            computeAndSend(session, state!, msg, log, o.simulateComputeMs);
             break;
           case 'reject':
             throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, false);
@@ -204,16 +207,27 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   };
 }
 
-function computeAndSend(session: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>, state: RunState, msg: CoordinatorMessage, log: Logger): void {
+type Session = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
+
+function computeAndSend(session: Session, state: RunState, msg: CoordinatorMessage, log: Logger, simulateComputeMs: number | undefined): void {
   const a = msg.assignment!;
   if (a.weightsVersion !== state.weightsVersion) {
     log.warn(`assignment for weights version ${a.weightsVersion}, have ${state.weightsVersion}; skipping (the coordinator reassigns)`);
     return;
   }
   const indices = new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
+  if (simulateComputeMs !== undefined) {
+    // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works.
+    const zeros = { grads: state.gradientSpecs.map((s) => new Float32Array(s.shape.reduce((x, y) => x * y, 1))), count: indices.length, lossSum: 0, correct: 0 };
+    setTimeout(() => sendGradient(session, state, a, zeros, simulateComputeMs), simulateComputeMs);
+    return;
+  }
   const start = process.hrtime.bigint();
   const sums = state.computer.compute({ indices, seed: a.seed });
-  const computeMs = Number(process.hrtime.bigint() - start) / 1e6;
+  sendGradient(session, state, a, sums, Number(process.hrtime.bigint() - start) / 1e6);
+}
+
+function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, computeMs: number): void {
   const { header, parts } = encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
   session.write({
     runId: state.runId,

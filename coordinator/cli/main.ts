@@ -87,6 +87,7 @@ function buildProgram(): Command {
       name: v.name as string | undefined,
       runId: v.runId as string | undefined,
       security: compileConnectionSecurity(v),
+      simulateComputeMs: v.simulateComputeMs as number | undefined,
     });
     const stop = () => worker.stop();
     process.once('SIGINT', stop);

@@ -120,6 +120,13 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
   { key: 'name', type: 'string', description: 'a name for this worker in logs and status (default: host name and pid)' },
   { key: 'runId', type: 'string', description: 'only join this run' },
   ...CONNECTION_OPTIONS,
+  {
+    key: 'simulateComputeMs',
+    type: 'int',
+    min: 0,
+    max: 600_000,
+    description: 'benchmarks only: answer each shard with zero gradients after N ms instead of computing (a stand-in for a GPU of known speed)',
+  },
   { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
   { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },
 ];

@@ -11,6 +11,8 @@ export interface Host {
   address: string;
   /** The host's cable to the bridge, as seen from outside: setting it down partitions the host. */
   link: string;
+  /** The same cable's end inside the host's namespace. */
+  device: string;
 }
 
 export interface Topology {
@@ -66,7 +68,7 @@ export function createTopology(count: number): Topology {
       ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', inside);
       ip('-n', ns, 'link', 'set', inside, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
-      hosts.push({ ns, address, link: outside });
+      hosts.push({ ns, address, link: outside, device: inside });
     }
   } catch (err) {
     destroy();

@@ -1,0 +1,97 @@
+/**
+ * `npm run bench:network`: the cluster over emulated links. The coordinator
+ * and 2, 4 or 8 workers live in network namespaces; the coordinator's link
+ * is shaped with a `tc tbf` rate limit in both directions (this kernel has
+ * no `netem`, so no delay is added: the namespaces' own latency is some tens
+ * of microseconds), and each
+ * worker stands in for a GPU that takes a fixed time per shard
+ * (`--simulate-compute-ms`), so the figures show the network and the
+ * coordinator, not this machine's two cores. Each step time is compared with
+ * the bound max(compute, 2 x model bytes x workers / coordinator bandwidth).
+ * Needs root, `ip` and `tc`.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { createTopology, Host, netnsUnavailable, runOnHost } from '../test/helpers/netns';
+import { tmpDir } from '../test/helpers/tmp';
+import { tokenFile } from '../test/helpers/token-file';
+import { machineLine, table, updateSection } from './report';
+
+const COMPUTE_MS = 100;
+const STEPS = 8;
+const LINKS = [
+  { name: '1 Gbit/s', rate: '1gbit', bitsPerSecond: 1e9 },
+  { name: '10 Gbit/s', rate: '10gbit', bitsPerSecond: 1e10 },
+];
+const WORKERS = [2, 4, 8];
+
+function shape(coordinator: Host, link: (typeof LINKS)[number]): void {
+  // burst must cover a timer tick at the rate (10 Gbit/s x 1 ms = 1.25 MB); latency bounds the queue.
+  const tbf = ['root', 'tbf', 'rate', link.rate, 'burst', '4mb', 'latency', '200ms'];
+  execFileSync('tc', ['qdisc', 'replace', 'dev', coordinator.link, ...tbf]);
+  execFileSync('ip', ['netns', 'exec', coordinator.ns, 'tc', 'qdisc', 'replace', 'dev', coordinator.device, ...tbf]);
+}
+
+async function step(workers: number, link: (typeof LINKS)[number]): Promise<{ stepMs: number; boundMs: number; parameters: number }> {
+  const topology = createTopology(workers + 1);
+  const [c, ...hosts] = topology.hosts;
+  const token = tokenFile();
+  const runDir = tmpDir();
+  const port = String(54_000 + (process.pid % 1000));
+  try {
+    shape(c, link);
+    const coordinator = runOnHost(c, [
+      'coordinator', '--host', c.address, '--port', port, '--token-file', token, '--model', 'cnn', '--backend', 'wasm', '--epochs', '1',
+      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--run-dir', path.join(runDir, 'run'),
+    ]);
+    const procs = hosts.map((h, i) =>
+      runOnHost(h, ['worker', '--coordinator', `${c.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--simulate-compute-ms', String(COMPUTE_MS), '--cache-dir', path.join(runDir, `cache-${i}`)]),
+    );
+    const code = await coordinator.exit;
+    await Promise.all(procs.map((p) => p.exit));
+    if (code !== 0) throw new Error(`coordinator exited with ${code}: ${coordinator.output()}`);
+    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'run', 'summary.json'), 'utf8'));
+    const modelBytes = 4 * summary.model_parameters;
+    const boundMs = Math.max(COMPUTE_MS, (2 * modelBytes * workers * 8 * 1000) / link.bitsPerSecond);
+    return { stepMs: summary.step_ms, boundMs, parameters: summary.model_parameters };
+  } finally {
+    topology.destroy();
+  }
+}
+
+async function main(): Promise<void> {
+  const why = netnsUnavailable();
+  if (why !== undefined) {
+    process.stderr.write(`bench:network skipped: ${why}\n`);
+    return;
+  }
+  const rows: (string | number)[][] = [];
+  let parameters = 0;
+  for (const link of LINKS) {
+    for (const workers of WORKERS) {
+      const r = await step(workers, link);
+      parameters = r.parameters;
+      process.stderr.write(`${link.name}, ${workers} workers: ${r.stepMs.toFixed(0)} ms/step, bound ${r.boundMs.toFixed(0)} ms\n`);
+      rows.push([link.name, workers, r.stepMs.toFixed(0), r.boundMs.toFixed(0), `${(r.stepMs / r.boundMs).toFixed(2)}×`]);
+    }
+  }
+  updateSection(
+    'network',
+    `## The cluster over emulated networks
+
+Machine: ${machineLine()}. Command: \`npm run bench:network\` (${new Date().toISOString().slice(0, 10)}), as root.
+Coordinator and workers in network namespaces; the coordinator's link limited by \`tc tbf\` in both directions (no added delay:
+this kernel has no \`netem\`).
+\`cnn\` (${(parameters / 1e6).toFixed(2)}M parameters, ${((4 * parameters) / 2 ** 20).toFixed(1)} MiB of float32), global batch 64, ${STEPS} steps, full float32
+weights down and gradients up every step. Each worker stands in for a GPU: \`--simulate-compute-ms ${COMPUTE_MS}\` answers a shard with
+zero gradients after ${COMPUTE_MS} ms, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate).
+
+${table(['coordinator link', 'workers', 'ms/step', 'bound ms', 'step / bound'], rows)}`,
+  );
+}
+
+main().catch((err) => {
+  process.stderr.write(`${(err as Error).stack}\n`);
+  process.exitCode = 1;
+});
