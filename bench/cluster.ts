@@ -5,29 +5,15 @@
  * compression, and where a step's time goes. Every figure comes from the
  * runs' summary.json files.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunSummary } from '../shared/training/run-summary';
 import { machineLine, table, updateSection } from './report';
+import { gradfleet } from './run-cli';
 
 const CLI = path.resolve(__dirname, '../coordinator/cli/main.js');
-
-interface Run {
-  label: string;
-  args: string[];
-  summary: RunSummary;
-}
-
-function gradfleet(label: string, args: string[]): Run {
-  const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradfleet-bench-'));
-  const r = spawnSync(process.execPath, [CLI, ...args, '--run-dir', runDir], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
-  if (r.status !== 0) throw new Error(`gradfleet ${args.join(' ')} failed: ${r.stderr}`);
-  const summary = JSON.parse(fs.readFileSync(r.stdout.trim(), 'utf8')) as RunSummary;
-  process.stderr.write(`${label}: ${summary.samples_per_second.toFixed(0)} samples/s, test accuracy ${(summary.test_accuracy * 100).toFixed(2)}%\n`);
-  return { label, args, summary };
-}
 
 /** Two independent baseline processes at once: how far this machine's cores scale with no communication at all. */
 async function parallelCeiling(args: string[], single: number): Promise<string> {

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 
-const PROGRAMS = ['backends.js', 'kernel-profile.js', 'baseline-accuracy.js', 'transport.js', 'cluster.js', 'failure-detection.js', 'heterogeneous.js', 'network-emulation.js'];
+const PROGRAMS = ['backends.js', 'kernel-profile.js', 'baseline-accuracy.js', 'transport.js', 'cluster.js', 'failure-detection.js', 'heterogeneous.js', 'network-emulation.js', 'compression.js'];
 
 let failed = 0;
 for (const program of PROGRAMS) {
