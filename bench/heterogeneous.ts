@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { exitOf, startCoordinatorProcess, startWorkerProcess } from '../test/helpers/processes';
 import { tmpDir } from '../test/helpers/tmp';
+import { readSummary } from '../shared/training/run-summary';
 import { machineLine, table, updateSection } from './report';
 
 const CGROUP_CPU = '/sys/fs/cgroup/cpu';
@@ -54,8 +55,8 @@ async function run(s: Setup): Promise<{ stepMs: number; samplesPerSecond: number
   await Promise.all(workers.map(exitOf));
   for (const done of cleanups) done();
   if (code !== 0) throw new Error(`${s.label}: coordinator exited with ${code}: ${c.stderr()}`);
-  const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-  return { stepMs: summary.step_ms, samplesPerSecond: summary.samples_per_second, accuracy: summary.test_accuracy };
+  const summary = readSummary(runDir);
+  return { stepMs: summary.step_ms as number, samplesPerSecond: summary.samples_per_second, accuracy: summary.test_accuracy };
 }
 
 async function main(): Promise<void> {

@@ -11,10 +11,10 @@
  * Needs root, `ip` and `tc`.
  */
 import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createTopology, Host, netnsUnavailable, runOnHost } from '../test/helpers/netns';
 import { tmpDir } from '../test/helpers/tmp';
+import { readSummary } from '../shared/training/run-summary';
 import { tokenFile } from '../test/helpers/token-file';
 import { machineLine, table, updateSection } from './report';
 
@@ -51,10 +51,11 @@ async function step(workers: number, link: (typeof LINKS)[number]): Promise<{ st
     const code = await coordinator.exit;
     await Promise.all(procs.map((p) => p.exit));
     if (code !== 0) throw new Error(`coordinator exited with ${code}: ${coordinator.output()}`);
-    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'run', 'summary.json'), 'utf8'));
-    const modelBytes = 4 * summary.model_parameters;
+    const summary = readSummary(path.join(runDir, 'run'));
+    const parameters = summary.model_parameters as number;
+    const modelBytes = 4 * parameters;
     const boundMs = Math.max(COMPUTE_MS, (2 * modelBytes * workers * 8 * 1000) / link.bitsPerSecond);
-    return { stepMs: summary.step_ms, boundMs, parameters: summary.model_parameters };
+    return { stepMs: summary.step_ms as number, boundMs, parameters };
   } finally {
     topology.destroy();
   }

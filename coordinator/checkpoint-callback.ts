@@ -47,9 +47,10 @@ export class CheckpointCallback implements TrainingCallback {
     const loop = this.loop!;
     const dir = this.store.write(loop.step, await checkpointFiles(this.subjects, loop));
     this.store.prune(this.keep);
-    this.seconds += (Date.now() - start) / 1000;
-    this.onWritten?.((Date.now() - start) / 1000);
-    this.log.debug(`checkpoint ${dir} written in ${Date.now() - start} ms`);
+    const seconds = (Date.now() - start) / 1000;
+    this.seconds += seconds;
+    this.onWritten?.(seconds);
+    this.log.debug(`checkpoint ${dir} written in ${(seconds * 1000).toFixed(0)} ms`);
     return dir;
   }
 }

@@ -9,7 +9,7 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../shared/errors';
-import { tokenMatches } from '../shared/security/token';
+import { bearerToken, tokenMatches } from '../shared/security/token';
 import { DASHBOARD_HTML } from './dashboard-page';
 import type { CoordinatorMetrics } from './metrics';
 
@@ -23,7 +23,7 @@ export interface HttpDeps {
 }
 
 function presentedToken(req: http.IncomingMessage): string | undefined {
-  const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+  const bearer = bearerToken(req.headers.authorization);
   if (bearer !== undefined) return bearer;
   const cookie = (req.headers.cookie ?? '').split(/;\s*/).find((c) => c.startsWith(`${COOKIE}=`));
   return cookie === undefined ? undefined : decodeURIComponent(cookie.slice(COOKIE.length + 1));

@@ -15,6 +15,7 @@ import type { ConnectionSecurity } from '../shared/security/connection-security'
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
 import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
+import { emptySums } from '../shared/training/gradient-sums';
 import { addInto, readWeights, writeWeights } from '../shared/training/weights';
 import {
   AssignmentMsg,
@@ -28,7 +29,7 @@ import {
   wireDType,
   WorkerMessage,
 } from '../shared/wire/protocol';
-import { chunksOf, encodeTensorSet, TensorSetAssembler, WireDType } from '../shared/wire/tensor-codec';
+import { chunksOf, elementCount, encodeTensorSet, TensorSetAssembler, WireDType } from '../shared/wire/tensor-codec';
 import { backoffDelay } from './backoff';
 import { obtainDataset } from './dataset-cache';
 
@@ -218,7 +219,7 @@ function computeAndSend(session: Session, state: RunState, msg: CoordinatorMessa
   const indices = new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
   if (simulateComputeMs !== undefined) {
     // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works.
-    const zeros = { grads: state.gradientSpecs.map((s) => new Float32Array(s.shape.reduce((x, y) => x * y, 1))), count: indices.length, lossSum: 0, correct: 0 };
+    const zeros = { ...emptySums(state.gradientSpecs.map((s) => elementCount(s.shape))), count: indices.length };
     setTimeout(() => sendGradient(session, state, a, zeros, simulateComputeMs), simulateComputeMs);
     return;
   }

@@ -6,7 +6,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging';
-import { TOKEN_METADATA_KEY, tokenMatches } from '../../shared/security/token';
+import { bearerToken, TOKEN_METADATA_KEY, tokenMatches } from '../../shared/security/token';
 
 export interface AccessPolicy {
   token: string | undefined;
@@ -21,8 +21,7 @@ export function refusal(policy: AccessPolicy, metadata: grpc.Metadata, auth: grp
   if (policy.token === undefined) return undefined;
   const values = metadata.get(TOKEN_METADATA_KEY);
   if (values.length === 0) return 'no token';
-  const presented = typeof values[0] === 'string' && values[0].startsWith('Bearer ') ? values[0].slice('Bearer '.length) : undefined;
-  return tokenMatches(policy.token, presented) ? undefined : 'wrong token';
+  return tokenMatches(policy.token, bearerToken(values[0])) ? undefined : 'wrong token';
 }
 
 export function accessGuard(policy: AccessPolicy, log: Logger): grpc.ServerInterceptor {

@@ -79,18 +79,20 @@ class GrpcWorkerLink implements WorkerLink {
   }
 
   close(reason: string): void {
-    if (this.closed) return;
-    this.write({ body: 'stop', stop: { reason } });
-    this.closed = true;
-    this.call.end();
+    this.stop(reason, grpc.status.OK);
   }
 
   /** Ends the session for breaking the protocol: the reason as a message, then INVALID_ARGUMENT as the status. */
   reject(reason: string): void {
+    this.stop(reason, grpc.status.INVALID_ARGUMENT);
+  }
+
+  private stop(reason: string, code: grpc.status): void {
     if (this.closed) return;
     this.write({ body: 'stop', stop: { reason } });
     this.closed = true;
-    endWithStatus(this.call, grpc.status.INVALID_ARGUMENT, reason);
+    if (code === grpc.status.OK) this.call.end();
+    else endWithStatus(this.call, code, reason);
   }
 }
 
@@ -160,8 +162,9 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
       computeMs: header.computeMs,
       sums: { grads: assembler.values(), count: header.count, lossSum: header.lossSum, correct: header.correct },
     });
-    if (rejected !== undefined) ctx.onRefused?.('bad_gradient');
-    if (rejected !== undefined) log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
+    if (rejected === undefined) return;
+    ctx.onRefused?.('bad_gradient');
+    log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
   };
 
   call.on('data', (raw: WorkerMessage) => {

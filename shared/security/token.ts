@@ -43,6 +43,11 @@ export function tokenMetadata(metadata: grpc.Metadata, token: string | undefined
   return metadata;
 }
 
+/** The token in an `authorization: Bearer <token>` value (gRPC metadata or an HTTP header), or undefined. */
+export function bearerToken(value: unknown): string | undefined {
+  return typeof value === 'string' && value.startsWith('Bearer ') ? value.slice('Bearer '.length) : undefined;
+}
+
 /** Constant-time comparison: hashing first makes the lengths equal, so timing says nothing about the token. */
 export function tokenMatches(expected: string, presented: string | undefined): boolean {
   if (presented === undefined) return false;

@@ -31,3 +31,7 @@ export function writeSummary(runDir: string, summary: RunSummary): string {
   fs.writeFileSync(file, `${JSON.stringify(summary, null, 2)}\n`);
   return file;
 }
+
+export function readSummary(runDir: string): RunSummary {
+  return JSON.parse(fs.readFileSync(path.join(runDir, SUMMARY_FILE), 'utf8')) as RunSummary;
+}

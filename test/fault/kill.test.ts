@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../coordinator/checkpoint-store';
 import { CHECKPOINT_FILES } from '../../coordinator/run-checkpoint';
+import { readSummary } from '../../shared/training/run-summary';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
 import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
@@ -23,10 +24,6 @@ import { savedWeights } from '../helpers/weights-file';
 const TRAINING = ['--model', 'mlp', '--epochs', '4', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--micro-batch', '16',
   '--early-stopping', '--monitor', 'val_accuracy', '--min-delta', '0.5', '--patience', '1'];
 
-function summaryOf(runDir: string): { epochs_run: number; stopped_early: boolean } {
-  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-}
-
 describe('training through failures (SIGKILL)', function () {
   this.timeout(600_000);
   const root = tmpDir();
@@ -36,7 +33,7 @@ describe('training through failures (SIGKILL)', function () {
     const r = runCli(['baseline', ...TRAINING, '--run-dir', path.join(root, 'undisturbed')]);
     assert.equal(r.code, 0, r.stderr);
     undisturbed = savedWeights(path.join(root, 'undisturbed', 'model'));
-    const s = summaryOf(path.join(root, 'undisturbed'));
+    const s = readSummary(path.join(root, 'undisturbed'));
     assert.equal(s.epochs_run, 2);
     assert.equal(s.stopped_early, true);
   });
@@ -55,7 +52,7 @@ describe('training through failures (SIGKILL)', function () {
     assert.match(c.stderr(), /worker w1 .* left: (stream|disconnected)/);
     const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
-    assert.equal(summaryOf(runDir).epochs_run, 2);
+    assert.equal(readSummary(runDir).epochs_run, 2);
     for (const w of workers) if (w.exitCode === null && w.signalCode === null) w.kill();
   });
 
@@ -74,7 +71,7 @@ describe('training through failures (SIGKILL)', function () {
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), undisturbed);
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
-    assert.equal(summaryOf(runDir).epochs_run, 2);
+    assert.equal(readSummary(runDir).epochs_run, 2);
     for (const dir of fs.readdirSync(path.join(runDir, 'checkpoints')).filter((d) => d.startsWith('ckpt-'))) {
       assert.equal(CheckpointStore.verify(path.join(runDir, 'checkpoints', dir)), undefined, `${dir} verifies`);
     }

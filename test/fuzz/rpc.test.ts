@@ -7,13 +7,13 @@
  */
 import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
 import Transport from 'winston-transport';
 import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
 import { queryStatus } from '../../coordinator/status-client';
 import { addLogTransport } from '../../shared/logging';
+import { readSummary } from '../../shared/training/run-summary';
 import { PROTO_FILE, PROTOCOL_VERSION } from '../../shared/wire/protocol';
 import { startWorker } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
@@ -152,7 +152,7 @@ describe('fuzz: every RPC of a live coordinator', function () {
     const baselineDir = tmpDir();
     const flags = Object.entries(TRAINING).flatMap(([k, v]) => [`--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, v]);
     assert.equal(runCli(['baseline', ...flags, '--run-dir', baselineDir]).code, 0);
-    const undisturbed = JSON.parse(fs.readFileSync(path.join(baselineDir, 'summary.json'), 'utf8'));
+    const undisturbed = readSummary(baselineDir);
     assert.equal(fuzzed.test_accuracy, undisturbed.test_accuracy);
     assert.ok(fuzzed.test_accuracy > 0.85);
   });

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { IDX_FILES } from '../../shared/data/idx-dataset';
 import { runCli } from '../helpers/cli';
+import { readSummary, RunSummary } from '../../shared/training/run-summary';
 import { writeIdxDataset } from '../helpers/idx-fixtures';
 import { tmpDir } from '../helpers/tmp';
 
@@ -21,14 +22,14 @@ function expectOneLineError(r: ReturnType<typeof runCli>, message: RegExp): void
 
 describe('gradfleet baseline', () => {
   const runDir = path.join(tmpDir(), 'run');
-  let summary: Record<string, unknown>;
+  let summary: RunSummary;
 
   before(function () {
     this.timeout(300_000);
     const r = runCli(['baseline', '--model', 'mlp', '--epochs', '2', '--backend', 'wasm', '--run-dir', runDir, '--seed', '3']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), path.join(runDir, 'summary.json'));
-    summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    summary = readSummary(runDir);
   });
 
   it('trains and writes summary.json with the fields scripts rely on', () => {

@@ -8,16 +8,13 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, runCli } from '../helpers/cli';
+import { readSummary } from '../../shared/training/run-summary';
 import { exitOf, startCoordinatorProcess } from '../helpers/processes';
 import { maxAbsDiff } from '../helpers/backends';
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
 
 const COMMON = ['--model', 'keras-cnn', '--max-steps', '20', '--epochs', '1', '--ema-decay', '0', '--seed', '7', '--backend', 'wasm'];
-
-function summaryOf(runDir: string): Record<string, number | string> {
-  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-}
 
 describe('the cluster matches one-process training', function () {
   this.timeout(600_000);
@@ -35,7 +32,7 @@ describe('the cluster matches one-process training', function () {
       const runDir = path.join(root, `local-${workers}`);
       const r = runCli(['local', '--workers', String(workers), ...COMMON, '--run-dir', runDir]);
       assert.equal(r.code, 0, r.stderr);
-      const s = summaryOf(runDir);
+      const s = readSummary(runDir);
       assert.equal(s.steps_run, 20);
       assert.equal(s.workers, workers);
       const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), reference);
@@ -75,7 +72,7 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     assert.equal(await exitOf(coordinator), 0);
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     assert.equal(stdout[stdout.length - 1], path.join(runDir, 'summary.json'));
-    const s = summaryOf(runDir);
+    const s = readSummary(runDir);
     assert.equal(s.workers, 2);
     assert.ok((s.test_accuracy as number) > 0.85);
   });

@@ -4,9 +4,9 @@
  * talk over a bridge, as separate hosts would.
  */
 import { strict as assert } from 'node:assert';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runOnHost, withHosts } from '../helpers/netns';
+import { readSummary } from '../../shared/training/run-summary';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
 
@@ -30,7 +30,7 @@ describe('workers on separate hosts (network namespaces)', function () {
     const joined = coordinator.output().match(/joined from [\d.]+:\d+/g) ?? [];
     const addresses = joined.map((j) => j.replace(/^joined from /, '').split(':')[0]).sort();
     assert.deepEqual(addresses, workerHosts.map((h) => h.address).sort());
-    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    const summary = readSummary(runDir);
     assert.equal(summary.workers, 2);
     assert.ok(summary.test_accuracy > 0.85);
   });

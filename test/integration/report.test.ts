@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { PNG } from 'pngjs';
 import { loadMnistSample } from '../../shared/data/mnist-sample';
 import { CONFUSION_CELL, GRID } from '../../shared/report/run-report';
+import { readSummary } from '../../shared/training/run-summary';
 import { runCli } from '../helpers/cli';
 import { tmpDir } from '../helpers/tmp';
 
@@ -30,7 +31,7 @@ describe('the end-of-run report', function () {
     assert.equal(confusion.length, 10);
     assert.equal(confusion.flat().reduce((a, b) => a + b, 0), test.count);
     confusion.forEach((row, t) => assert.equal(row.reduce((a, b) => a + b, 0), test.labels.filter((l) => l === t).length, `class ${t}`));
-    const summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
+    const summary = readSummary(runDir);
     const diagonal = confusion.reduce((a, row, i) => a + row[i], 0);
     assert.ok(Math.abs(diagonal / test.count - summary.test_accuracy) < 1e-9);
     const image = png('confusion.png');

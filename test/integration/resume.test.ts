@@ -10,12 +10,9 @@ import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
+import { readSummary } from '../../shared/training/run-summary';
 
 const OPTIONS = ['--model', 'mlp', '--epochs', '2', '--checkpoint-every', '50', '--backend', 'wasm', '--seed', '11'];
-
-function summary(runDir: string): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8'));
-}
 
 describe('resuming from checkpoints', function () {
   this.timeout(300_000);
@@ -42,7 +39,7 @@ describe('resuming from checkpoints', function () {
     assert.match(r.stderr, /resuming from .*ckpt-150: epoch 2, step 150/);
     const diff = maxAbsDiff(savedWeights(path.join(interrupted, 'model')), savedWeights(path.join(straight, 'model')));
     assert.ok(diff <= 1e-5, `max abs difference ${diff}`);
-    const [a, b] = [summary(interrupted), summary(straight)];
+    const [a, b] = [readSummary(interrupted), readSummary(straight)];
     assert.equal(a.test_accuracy, b.test_accuracy);
     assert.deepEqual((a.history as { loss: number }[]).map((e) => e.loss.toFixed(6)), (b.history as { loss: number }[]).map((e) => e.loss.toFixed(6)));
   });
@@ -76,7 +73,7 @@ describe('early stopping across a resume', function () {
     assert.equal(runCli(['baseline', ...options, '--max-steps', '250', '--run-dir', resumed]).code, 0);
     const r = runCli(['baseline', ...options, '--resume', 'auto', '--run-dir', resumed]);
     assert.equal(r.code, 0, r.stderr);
-    const [a, b] = [summary(resumed), summary(straight)];
+    const [a, b] = [readSummary(resumed), readSummary(straight)];
     assert.equal(b.stopped_early, true, 'the uninterrupted run should stop early');
     assert.equal(a.stopped_early, true);
     assert.equal(a.epochs_run, b.epochs_run);
