@@ -19,7 +19,7 @@ import { tokenFile } from '../test/helpers/token-file';
 import { machineLine, table, updateSection } from './report';
 
 const COMPUTE_MS = 100;
-const STEPS = 8;
+const STEPS = 15;
 const LINKS = [
   { name: '1 Gbit/s', rate: '1gbit', bitsPerSecond: 1e9 },
   { name: '10 Gbit/s', rate: '10gbit', bitsPerSecond: 1e10 },

@@ -13,6 +13,7 @@ import { checkListenPolicy } from '../shared/security/listen-policy';
 import { isTls, serverCredentials } from '../shared/security/tls';
 import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
 import { prepareRun } from '../shared/training/run-setup';
+import { readWeights } from '../shared/training/weights';
 import type { WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
@@ -182,6 +183,11 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     options: o,
     run,
     source: scheduler,
+    validate: async (indices, at) => {
+      const ema = run.update.ema;
+      if (ema !== undefined) weights.setEvaluationWeights(ema.withAveragedWeights(() => readWeights(run.model)));
+      return scheduler.validate({ ...at, indices, evaluationWeights: ema !== undefined });
+    },
     workers: () => membership.live().length,
     onCheckpointWritten: (seconds) => {
       metrics.checkpointWritten(seconds);
@@ -210,13 +216,13 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       },
     ],
     extraSummary: () => {
-      const t = scheduler.timings;
+      const t = scheduler.steadyTimings;
       return {
         compress: o.compress,
         bytes_sent: traffic.sent,
         bytes_received: traffic.received,
         model_parameters: run.model.countParams(),
-        // Per step: the slowest shard's compute, and the rest of the wait (encoding, network, decoding).
+        // Per step past the warm-up: the slowest shard's compute, and the rest of the wait (encoding, network, decoding).
         compute_ms: t.computeMs / Math.max(1, t.steps),
         communication_ms: (t.waitMs - t.computeMs) / Math.max(1, t.steps),
       };

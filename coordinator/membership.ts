@@ -5,6 +5,7 @@
  * sizes its shards.
  */
 import { EventEmitter } from 'node:events';
+import type { ShardTask } from '../shared/training/gradient-step';
 
 /** What the scheduler needs from a connected worker; the gRPC session implements it. */
 export interface WorkerLink {
@@ -12,14 +13,19 @@ export interface WorkerLink {
   readonly backend: string;
   readonly name: string;
   sendWeights(version: number): void;
+  /** The weights to validate with (the EMA) for training weights `version`, unless already sent. */
+  sendEvaluationWeights(version: number): void;
   assign(assignment: ShardAssignment): void;
   close(reason: string): void;
 }
 
 export interface ShardAssignment {
+  task: ShardTask;
   step: number;
   epoch: number;
   weightsVersion: number;
+  /** Validate with the evaluation weights sent for weightsVersion rather than the training weights. */
+  evaluationWeights: boolean;
   shardId: number;
   indices: Uint32Array;
   seed: number;

@@ -5,16 +5,21 @@
  * order. A shard whose worker leaves, misses its deadline or sends an
  * unusable gradient goes to another worker in the same step: no step is
  * skipped and no sample is counted twice.
+ *
+ * Validation at the end of an epoch is farmed out the same way, with the
+ * same failure handling: shards of the validation indices, answered with
+ * loss and correct counts instead of gradients.
  */
 import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
-import type { GradientSums } from '../shared/training/gradient-step';
+import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
-import type { GradientSource, StepWork } from '../shared/training/training-loop';
+import { GradientSource, StepWork, WARMUP_STEPS } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
 
 export interface ShardResult {
+  task: ShardTask;
   workerId: string;
   step: number;
   weightsVersion: number;
@@ -25,7 +30,7 @@ export interface ShardResult {
 
 export interface SchedulerOptions {
   minWorkers: number;
-  /** A shard may take this multiple of the median shard time before it is reassigned. */
+  /** A shard may take this multiple of its median expected time (per sample) before it is reassigned. */
   deadlineFactor: number;
   /** ... but never less than this. */
   minDeadlineMs: number;
@@ -54,13 +59,34 @@ export interface StepTimings {
   computeMs: number;
 }
 
+/** Validation indices and how to judge them: with the weights workers train with, or with the evaluation (EMA) weights. */
+export interface ValidationWork {
+  step: number;
+  epoch: number;
+  indices: Uint32Array;
+  evaluationWeights: boolean;
+}
+
+interface Job {
+  task: ShardTask;
+  step: number;
+  epoch: number;
+  seed: number;
+  evaluationWeights: boolean;
+  shards: PendingShard[];
+  settle: () => void;
+  fail: (e: Error) => void;
+}
+
 export class StepScheduler implements GradientSource {
   lastWorkerCount = 0;
   readonly timings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
+  /** The same, past the first WARMUP_STEPS steps. */
+  readonly steadyTimings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
   private stepComputeMs = 0;
   private weightsVersion = 0;
-  private current: { step: number; shards: PendingShard[]; work: StepWork; settle: () => void; fail: (e: Error) => void } | undefined;
-  private readonly recentShardMs: number[] = [];
+  private current: Job | undefined;
+  private readonly recentMsPerSample: number[] = [];
   private waitingForWorkers: (() => void) | undefined;
   stopped = false;
   private stopReason = 'stopped';
@@ -89,33 +115,62 @@ export class StepScheduler implements GradientSource {
   }
 
   async computeBatch(work: StepWork): Promise<GradientSums> {
-    const members = await this.enoughWorkers();
-    for (const m of members) m.link.sendWeights(this.weightsVersion);
-    const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
-    const ranges = planShards(work.indices.length, rates, Math.max(1, this.options.microBatch));
-    const shards: PendingShard[] = ranges
-      .map((r, i) => ({ shardId: i, indices: work.indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
-      .filter((s) => s.indices.length > 0);
-    this.lastWorkerCount = members.length;
-    this.stepComputeMs = 0;
     const started = process.hrtime.bigint();
-    await new Promise<void>((settle, fail) => {
-      this.current = { step: work.step, shards, work, settle, fail };
-      for (const s of shards) this.send(s);
-    });
-    this.current = undefined;
-    this.timings.steps++;
-    this.timings.waitMs += Number(process.hrtime.bigint() - started) / 1e6;
-    this.timings.computeMs += this.stepComputeMs;
-    const total = emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
-    for (const s of shards) addSums(total, s.result!);
+    const shards = await this.run({ task: 'train', step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false }, work.indices);
+    const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
+    for (const t of this.timings.steps < WARMUP_STEPS ? [this.timings] : [this.timings, this.steadyTimings]) {
+      t.steps++;
+      t.waitMs += waitMs;
+      t.computeMs += this.stepComputeMs;
+    }
+    if (shards.length === 0) return emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
+    // Shard results are buffers of their own: the first one becomes the total.
+    const total = shards[0].result!;
+    for (const s of shards.slice(1)) addSums(total, s.result!);
     return total;
   }
 
-  /** A decoded gradient from a worker. Returns why it was rejected, or undefined if accepted. */
+  /** Loss and accuracy over the validation indices, computed by the workers. */
+  async validate(work: ValidationWork): Promise<{ loss: number; accuracy: number }> {
+    const shards = await this.run({ task: 'validate', step: work.step, epoch: work.epoch, seed: 0, evaluationWeights: work.evaluationWeights }, work.indices);
+    let count = 0;
+    let lossSum = 0;
+    let correct = 0;
+    for (const s of shards) {
+      count += s.result!.count;
+      lossSum += s.result!.lossSum;
+      correct += s.result!.correct;
+    }
+    const workers = new Set(shards.map((s) => s.workerId)).size;
+    this.log.info(`validated ${count} samples on ${workers} worker(s)${work.evaluationWeights ? ' with the weight EMA' : ''}`);
+    return count > 0 ? { loss: lossSum / count, accuracy: correct / count } : { loss: NaN, accuracy: NaN };
+  }
+
+  /** Cuts `indices` into shards for the active workers and waits until every shard has an accepted result. */
+  private async run(job: Omit<Job, 'shards' | 'settle' | 'fail'>, indices: Uint32Array): Promise<PendingShard[]> {
+    const members = await this.enoughWorkers();
+    for (const m of members) m.link.sendWeights(this.weightsVersion);
+    const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
+    const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
+    const shards: PendingShard[] = ranges
+      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
+      .filter((s) => s.indices.length > 0);
+    if (job.task === 'train') this.lastWorkerCount = members.length;
+    this.stepComputeMs = 0;
+    await new Promise<void>((settle, fail) => {
+      this.current = { ...job, shards, settle, fail };
+      if (shards.length === 0) settle();
+      for (const s of shards) this.send(s);
+    });
+    this.current = undefined;
+    return shards;
+  }
+
+  /** A decoded result from a worker. Returns why it was rejected, or undefined if accepted. */
   deliver(r: ShardResult): string | undefined {
     const cur = this.current;
     if (cur === undefined || r.step !== cur.step) return `stale step ${r.step} (current ${cur?.step ?? 'none'})`;
+    if (r.task !== cur.task) return `a ${r.task === 'train' ? 'gradient' : 'validation result'} for step ${r.step}, which asked for ${cur.task === 'train' ? 'gradients' : 'validation'}`;
     if (r.weightsVersion !== this.weightsVersion) return `computed on weights version ${r.weightsVersion}, current is ${this.weightsVersion}`;
     const shard = cur.shards.find((s) => s.shardId === r.shardId);
     if (shard === undefined) return `unknown shard ${r.shardId}`;
@@ -128,10 +183,13 @@ export class StepScheduler implements GradientSource {
     }
     clearTimeout(shard.timer);
     shard.result = r.sums;
-    this.recentShardMs.push(r.computeMs);
     this.stepComputeMs = Math.max(this.stepComputeMs, r.computeMs);
-    if (this.recentShardMs.length > 50) this.recentShardMs.shift();
-    this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
+    if (r.task === 'train') {
+      // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
+      this.recentMsPerSample.push(r.computeMs / Math.max(1, r.sums.count));
+      if (this.recentMsPerSample.length > 50) this.recentMsPerSample.shift();
+      this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
+    }
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
     return undefined;
   }
@@ -161,10 +219,10 @@ export class StepScheduler implements GradientSource {
     }
   }
 
-  private deadlineMs(): number {
-    const sorted = [...this.recentShardMs].sort((a, b) => a - b);
+  private deadlineMs(samples: number): number {
+    const sorted = [...this.recentMsPerSample].sort((a, b) => a - b);
     const median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : 0;
-    return Math.max(this.options.minDeadlineMs, this.options.deadlineFactor * median);
+    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * median * samples));
   }
 
   private send(shard: PendingShard): void {
@@ -175,23 +233,26 @@ export class StepScheduler implements GradientSource {
       return;
     }
     member.link.sendWeights(this.weightsVersion);
+    if (cur.evaluationWeights) member.link.sendEvaluationWeights(this.weightsVersion);
     member.link.assign({
+      task: cur.task,
       step: cur.step,
-      epoch: cur.work.epoch,
+      epoch: cur.epoch,
       weightsVersion: this.weightsVersion,
+      evaluationWeights: cur.evaluationWeights,
       shardId: shard.shardId,
       indices: shard.indices,
-      seed: cur.work.seed,
+      seed: cur.seed,
     });
     const attempt = shard.attempt;
+    const ms = this.deadlineMs(shard.indices.length);
     shard.timer = setTimeout(() => {
       if (shard.result === undefined && shard.attempt === attempt) {
-        const ms = this.deadlineMs();
         this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it`);
         this.membership.leave(shard.workerId, `missed shard deadline (${ms} ms)`);
         member.link.close('missed shard deadline');
       }
-    }, this.deadlineMs());
+    }, ms);
     shard.timer.unref();
   }
 

@@ -20,7 +20,7 @@ import { MetricsLogCallback } from '../shared/training/metrics-log-callback';
 import { ProgressCallback } from '../shared/training/progress-callback';
 import type { PreparedRun } from '../shared/training/run-setup';
 import { RunSummary, writeSummary } from '../shared/training/run-summary';
-import { GradientSource, runTrainingLoop } from '../shared/training/training-loop';
+import { GradientSource, runTrainingLoop, Validator } from '../shared/training/training-loop';
 import { readWeights, writeWeights } from '../shared/training/weights';
 import { CheckpointCallback } from './checkpoint-callback';
 import { CheckpointStore } from './checkpoint-store';
@@ -38,6 +38,8 @@ export interface TrainingSessionInput {
   options: TrainingOptions;
   run: PreparedRun;
   source: GradientSource;
+  /** Where validation runs; in this process when absent. */
+  validate?: Validator;
   /** Workers in the run at the end (1 for baseline). */
   workers: () => number;
   callbacks?: TrainingCallback[];
@@ -92,7 +94,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     seed: o.seed,
     source: input.source,
     update: run.update,
-    validate: async (indices) => evalOn(run.dataset.train, indices),
+    validate: input.validate ?? (async (indices) => evalOn(run.dataset.train, indices)),
     callbacks,
     start: resumed?.position,
     history: resumed?.history,
@@ -116,9 +118,11 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     stopped_early: outcome.stoppedEarly,
     wall_seconds: (Date.now() - wallStart) / 1000,
     train_seconds: outcome.trainSeconds,
-    samples_per_second: outcome.samplesTrained / outcome.stepSeconds,
-    step_ms: (outcome.stepSeconds * 1000) / Math.max(1, outcome.position.step),
-    apply_ms: (outcome.applySeconds * 1000) / Math.max(1, outcome.position.step),
+    samples_per_second: outcome.all.samples / outcome.all.stepSeconds,
+    // Past the warm-up steps: what a long run sustains (the benchmarks compare these).
+    steady_samples_per_second: outcome.steady.samples / outcome.steady.stepSeconds,
+    step_ms: (outcome.steady.stepSeconds * 1000) / Math.max(1, outcome.steady.steps),
+    apply_ms: (outcome.steady.applySeconds * 1000) / Math.max(1, outcome.steady.steps),
     workers: input.workers(),
     backend: run.backend.name,
     batch_size: o.batchSize,

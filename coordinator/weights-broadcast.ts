@@ -9,6 +9,10 @@
  * the same dequantised values to its replica, so the rounding error never
  * accumulates. Every worker holds the identical replica; a worker that
  * joins or falls behind gets the replica in full, as float32.
+ *
+ * Runs that keep a weight EMA validate with it: at the end of an epoch the
+ * averaged weights go out once, in full float32, marked as evaluation
+ * weights, and workers keep them beside the weights they train with.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { addInto, readWeights } from '../shared/training/weights';
@@ -30,6 +34,7 @@ export class WeightsBroadcast {
   private version = 0;
   private full: EncodedWeights | undefined;
   private delta: EncodedWeights | undefined;
+  private evaluation: EncodedWeights | undefined;
   /** What workers hold (compressed runs only; otherwise the weights themselves). */
   private replica: Float32Array[] | undefined;
   readonly specs: TensorSpec[];
@@ -46,8 +51,19 @@ export class WeightsBroadcast {
   bump(): number {
     this.version++;
     this.full = undefined;
+    this.evaluation = undefined;
     if (this.replica !== undefined) this.delta = this.advanceReplica();
     return this.version;
+  }
+
+  /** The weights to validate with from now until the next bump (the EMA of the weights). */
+  setEvaluationWeights(values: Float32Array[]): void {
+    this.evaluation = encode(this.version, values, this.specs, 'float32', false);
+  }
+
+  /** The evaluation weights for the current version, if they were set since the last bump. */
+  evaluationWeights(): EncodedWeights | undefined {
+    return this.evaluation;
   }
 
   /** What to send a worker that holds `held` (-1: nothing yet). */

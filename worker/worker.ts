@@ -15,6 +15,7 @@ import type { ConnectionSecurity } from '../shared/security/connection-security'
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
 import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
+import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { emptySums } from '../shared/training/gradient-sums';
 import { addInto, readWeights, writeWeights } from '../shared/training/weights';
 import {
@@ -58,8 +59,12 @@ interface RunState {
   topology: string;
   model: tfl.LayersModel;
   computer: GradientComputer;
+  /** Loss and accuracy sums over training-set indices, with the model's weights as they are. */
+  validate: (indices: Uint32Array) => EvaluationResult;
   dtype: WireDType;
   weightsVersion: number;
+  /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
+  evaluation?: { version: number; values: Float32Array[] };
   gradientSpecs: { name: string; shape: number[] }[];
 }
 
@@ -110,6 +115,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       topology: welcome.modelTopologyJson,
       model,
       computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment, microBatch: welcome.microBatch }),
+      validate: (indices) => evaluate({ model, set: dataset.train, shape: dataset.shape, numClasses: identity.numClasses, indices }),
       dtype: wireDType(welcome.gradientDtype),
       weightsVersion: -1,
       gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
@@ -120,7 +126,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     const session = client.Session(credentials());
     call = session;
     session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
-    let weights: { version: number; delta: boolean; assembler: TensorSetAssembler } | undefined;
+    let weights: { version: number; delta: boolean; evaluation: boolean; assembler: TensorSetAssembler } | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       for await (const msg of session as AsyncIterable<CoordinatorMessage>) {
@@ -138,27 +144,30 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             const h = msg.weights!;
             const specs = state!.model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
             if (h.delta && h.version !== state!.weightsVersion + 1) throw new Error(`weights change for version ${h.version}, but this worker holds ${state!.weightsVersion}`);
-            weights = { version: h.version, delta: h.delta, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
+            weights = { version: h.version, delta: h.delta, evaluation: h.evaluation, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
             break;
           }
           case 'chunk': {
             const c = msg.chunk!;
             if (weights !== undefined && weights.assembler.add(c.offset, c.data)) {
               const values = weights.assembler.float32Values();
-              if (weights.delta) {
+              if (weights.evaluation) {
+                state!.evaluation = { version: weights.version, values };
+              } else if (weights.delta) {
                 const held = readWeights(state!.model);
                 addInto(held, values);
                 writeWeights(state!.model, held);
               } else {
                 writeWeights(state!.model, values);
               }
-              state!.weightsVersion = weights.version;
+              if (!weights.evaluation) state!.weightsVersion = weights.version;
               weights = undefined;
             }
             break;
           }
           case 'assignment':
-            computeAndSend(session, state!, msg, log, o.simulateComputeMs);
+            if (msg.assignment!.task === 'TASK_VALIDATE') validateAndSend(session, state!, msg.assignment!, log);
+            else computeAndSend(session, state!, msg.assignment!, log, o.simulateComputeMs);
             break;
           case 'reject':
             throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, false);
@@ -210,13 +219,38 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
 
 type Session = grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
 
-function computeAndSend(session: Session, state: RunState, msg: CoordinatorMessage, log: Logger, simulateComputeMs: number | undefined): void {
-  const a = msg.assignment!;
-  if (a.weightsVersion !== state.weightsVersion) {
-    log.warn(`assignment for weights version ${a.weightsVersion}, have ${state.weightsVersion}; skipping (the coordinator reassigns)`);
-    return;
+/** The assignment's sample indices, or undefined (with a warning) when this worker lacks the weights it names. */
+function indicesToCompute(state: RunState, a: AssignmentMsg, log: Logger): Uint32Array | undefined {
+  const held = a.evaluationWeights ? (state.evaluation?.version ?? -1) : state.weightsVersion;
+  if (a.weightsVersion !== held) {
+    const which = a.evaluationWeights ? 'evaluation weights' : 'weights';
+    log.warn(`assignment for ${which} version ${a.weightsVersion}, have ${held}; skipping (the coordinator reassigns)`);
+    return undefined;
   }
-  const indices = new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
+  return new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
+}
+
+function validateAndSend(session: Session, state: RunState, a: AssignmentMsg, log: Logger): void {
+  const indices = indicesToCompute(state, a, log);
+  if (indices === undefined) return;
+  const start = process.hrtime.bigint();
+  let result: EvaluationResult;
+  if (a.evaluationWeights) {
+    const training = readWeights(state.model);
+    writeWeights(state.model, state.evaluation!.values);
+    result = state.validate(indices);
+    writeWeights(state.model, training);
+  } else {
+    result = state.validate(indices);
+  }
+  const computeMs = Number(process.hrtime.bigint() - start) / 1e6;
+  const { count, lossSum, correct } = result;
+  session.write({ runId: state.runId, body: 'validation', validation: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count, lossSum, correct, computeMs } });
+}
+
+function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, log: Logger, simulateComputeMs: number | undefined): void {
+  const indices = indicesToCompute(state, a, log);
+  if (indices === undefined) return;
   if (simulateComputeMs !== undefined) {
     // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works.
     const zeros = { ...emptySums(state.gradientSpecs.map((s) => elementCount(s.shape))), count: indices.length };

@@ -12,7 +12,8 @@ import { MAX_CHUNK_BYTES, WireFormatError } from '../../shared/wire/tensor-codec
 import type { ConcurrencyLimit } from '../admission';
 import { AccessPolicy, accessGuard } from './access-guard';
 import { endWithStatus } from './end-call';
-import { CHANNEL_OPTIONS, DatasetChunkMsg, DatasetRequestMsg, protocol, StatusReplyMsg } from '../../shared/wire/protocol';
+import { widenConnectionWindows, widenStreamWindow } from './flow-control';
+import { CHANNEL_OPTIONS, DatasetChunkMsg, DatasetRequestMsg, FLOW_CONTROL_WINDOW, protocol, StatusReplyMsg } from '../../shared/wire/protocol';
 import { handleWorkerSession, SessionContext } from './worker-session';
 
 export interface ServerDeps {
@@ -28,6 +29,7 @@ export interface ServerDeps {
 export async function startGrpcServer(host: string, port: number, deps: ServerDeps): Promise<{ server: grpc.Server; port: number }> {
   const v1 = protocol();
   const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: [accessGuard(deps.access, deps.log)] });
+  widenStreamWindow(server, FLOW_CONTROL_WINDOW, deps.log);
   server.addService(v1.Training.service, {
     Session: (call: Parameters<typeof handleWorkerSession>[0]) => handleWorkerSession(call, deps.session),
     FetchDataset: (call: grpc.ServerWritableStream<DatasetRequestMsg, DatasetChunkMsg>) => {
@@ -65,5 +67,6 @@ export async function startGrpcServer(host: string, port: number, deps: ServerDe
   ).catch((err: Error) => {
     throw new ConfigError(`cannot listen on ${host}:${port}: ${err.message}`);
   });
+  widenConnectionWindows(server, FLOW_CONTROL_WINDOW, deps.log);
   return { server, port: bound };
 }

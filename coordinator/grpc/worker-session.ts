@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging';
-import { checkChunk, checkGradientHeader, checkJoin, checkWorkerMessage } from '../../shared/wire/incoming';
+import { checkChunk, checkGradientHeader, checkJoin, checkValidationResult, checkWorkerMessage } from '../../shared/wire/incoming';
 import { TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
 import {
   CoordinatorMessage,
@@ -15,6 +15,8 @@ import {
   GradientHeaderMsg,
   JoinMsg,
   PROTOCOL_VERSION,
+  taskName,
+  ValidationResultMsg,
   WelcomeMsg,
   wireDType,
   WorkerMessage,
@@ -22,7 +24,7 @@ import {
 import type { RateLimit } from '../admission';
 import type { Member, Membership, ShardAssignment, WorkerLink } from '../membership';
 import type { StepScheduler } from '../step-scheduler';
-import type { WeightsBroadcast } from '../weights-broadcast';
+import type { EncodedWeights, WeightsBroadcast } from '../weights-broadcast';
 import { endWithStatus } from './end-call';
 
 export interface SessionContext {
@@ -46,6 +48,7 @@ type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
 
 class GrpcWorkerLink implements WorkerLink {
   private sentVersion = -1;
+  private sentEvaluationVersion = -1;
   private closed = false;
   /** Read once: a closed call no longer knows its peer, and the logs that report the loss need it. */
   readonly address: string;
@@ -67,15 +70,26 @@ class GrpcWorkerLink implements WorkerLink {
 
   sendWeights(version: number): void {
     if (this.sentVersion === version) return;
-    const w = this.ctx.weights.forWorker(this.sentVersion);
-    this.write({ body: 'weights', weights: { version: w.version, delta: w.delta, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
-    for (const c of w.chunks) this.write({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, c.data.byteLength);
+    this.writeWeights(this.ctx.weights.forWorker(this.sentVersion), false);
     this.sentVersion = version;
+  }
+
+  sendEvaluationWeights(version: number): void {
+    const w = this.ctx.weights.evaluationWeights();
+    if (this.sentEvaluationVersion === version || w === undefined) return;
+    this.writeWeights(w, true);
+    this.sentEvaluationVersion = version;
+  }
+
+  private writeWeights(w: EncodedWeights, evaluation: boolean): void {
+    this.write({ body: 'weights', weights: { version: w.version, delta: w.delta, evaluation, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
+    for (const c of w.chunks) this.write({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, c.data.byteLength);
   }
 
   assign(a: ShardAssignment): void {
     const indices = Buffer.from(a.indices.buffer, a.indices.byteOffset, a.indices.byteLength);
-    this.write({ body: 'assignment', assignment: { step: a.step, epoch: a.epoch, weightsVersion: a.weightsVersion, shardId: a.shardId, indices, seed: a.seed } }, indices.byteLength);
+    const assignment = { task: taskName(a.task), step: a.step, epoch: a.epoch, weightsVersion: a.weightsVersion, evaluationWeights: a.evaluationWeights, shardId: a.shardId, indices, seed: a.seed };
+    this.write({ body: 'assignment', assignment }, indices.byteLength);
   }
 
   close(reason: string): void {
@@ -148,6 +162,21 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     pending = { header, assembler };
   };
 
+  const onValidation = (v: ValidationResultMsg) => {
+    const rejected = ctx.scheduler.deliver({
+      task: 'validate',
+      workerId: member!.id,
+      step: v.step,
+      weightsVersion: v.weightsVersion,
+      shardId: v.shardId,
+      computeMs: v.computeMs,
+      sums: { grads: [], count: v.count, lossSum: v.lossSum, correct: v.correct },
+    });
+    if (rejected === undefined) return;
+    ctx.onRefused?.('bad_gradient');
+    log.warn(`rejected a validation result from ${member!.id} for step ${v.step} shard ${v.shardId}: ${rejected}`);
+  };
+
   const onChunk = (offset: number, data: Buffer) => {
     if (pending === undefined) return drop('tensor chunk without a header');
     ctx.traffic.received += data.byteLength;
@@ -155,6 +184,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     const { header, assembler } = pending;
     pending = undefined;
     const rejected = ctx.scheduler.deliver({
+      task: 'train',
       workerId: member!.id,
       step: header.step,
       weightsVersion: header.weightsVersion,
@@ -183,6 +213,8 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
           const c = checkChunk(msg.chunk);
           return onChunk(c.offset, c.data);
         }
+        case 'validation':
+          return onValidation(checkValidationResult(msg.validation));
         case 'heartbeat':
           return;
         default:

@@ -9,6 +9,9 @@ export interface EvaluationResult {
   loss: number;
   accuracy: number;
   count: number;
+  /** Sums behind loss and accuracy, for adding up the results of several shards. */
+  lossSum: number;
+  correct: number;
   /** confusion[true][predicted] */
   confusion: number[][];
   /** The predicted class of each evaluated sample, in order. */
@@ -50,5 +53,5 @@ export function evaluate(input: EvaluationInput): EvaluationResult {
   let correct = 0;
   for (let c = 0; c < numClasses; c++) correct += confusion[c][c];
   const count = indices.length;
-  return { loss: count > 0 ? lossSum / count : NaN, accuracy: count > 0 ? correct / count : NaN, count, confusion, predictions };
+  return { loss: count > 0 ? lossSum / count : NaN, accuracy: count > 0 ? correct / count : NaN, count, lossSum, correct, confusion, predictions };
 }

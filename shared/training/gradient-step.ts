@@ -23,6 +23,9 @@ export interface GradientSums {
   correct: number;
 }
 
+/** What a shard asks of a worker: gradient sums, or loss and accuracy sums for validation. */
+export type ShardTask = 'train' | 'validate';
+
 export interface StepInput {
   indices: ArrayLike<number>;
   /** Seeds augmentation and dropout; the coordinator derives it from the run seed and epoch. */

@@ -1,6 +1,7 @@
 /** summary.json: what scripts and benchmarks read at the end of every training command. */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { EpochLogs } from './callbacks';
 
 export interface RunSummary {
   run_id: string;
@@ -21,6 +22,7 @@ export interface RunSummary {
   batch_size: number;
   final_val_accuracy: number;
   model_dir: string;
+  history: EpochLogs[];
   [extra: string]: unknown;
 }
 

@@ -23,8 +23,8 @@ export interface GradientSource {
   readonly lastWorkerCount?: number;
 }
 
-/** Loss and accuracy on the validation indices, with the weights (or their EMA) as they are now. */
-export type Validator = (indices: Uint32Array) => Promise<{ loss: number; accuracy: number }>;
+/** Loss and accuracy on the validation indices, with the weights (or their EMA) as they are after `at.step` steps. */
+export type Validator = (indices: Uint32Array, at: { step: number; epoch: number }) => Promise<{ loss: number; accuracy: number }>;
 
 export interface TrainingPosition {
   /** Epochs fully done (the next epoch to run, 0-based). */
@@ -53,17 +53,34 @@ export interface TrainingLoopInput {
   history?: EpochLogs[];
 }
 
+/**
+ * The first steps of a process compile kernels and open connections; the
+ * steady-state figures leave them out, as Horovod's synthetic benchmark
+ * does with its warm-up batches.
+ */
+export const WARMUP_STEPS = 5;
+
+/** Steps run by this process, with the time inside them (gradients + update, no validation or callbacks). */
+export interface StepTotals {
+  steps: number;
+  samples: number;
+  stepSeconds: number;
+  /** Of stepSeconds, the time spent applying updates. */
+  applySeconds: number;
+}
+
 export interface TrainingOutcome {
   history: EpochLogs[];
   position: TrainingPosition;
   stoppedEarly: boolean;
-  samplesTrained: number;
-  /** Time inside steps (gradients + update), without validation: the throughput denominator. */
-  stepSeconds: number;
-  /** Of stepSeconds, the time spent applying updates. */
-  applySeconds: number;
+  /** Every step this process ran. */
+  all: StepTotals;
+  /** The steps after the first WARMUP_STEPS (all of them when the run was shorter). */
+  steady: StepTotals;
   trainSeconds: number;
 }
+
+const noTotals = (): StepTotals => ({ steps: 0, samples: 0, stepSeconds: 0, applySeconds: 0 });
 
 const noProgress = (): EpochProgress => ({ lossSum: 0, correct: 0, samples: 0, stepSeconds: 0 });
 
@@ -80,9 +97,8 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
   };
   const perEpoch = stepsPerEpoch(input.trainIndices.length, input.batchSize);
   const stepLimit = input.maxSteps !== undefined && input.maxSteps > 0 ? input.maxSteps : Infinity;
-  let samplesTrained = 0;
-  let stepSeconds = 0;
-  let applySeconds = 0;
+  const all = noTotals();
+  const steady = noTotals();
   const begin = process.hrtime.bigint();
   await callbacks.onTrainBegin(loop);
   while (loop.epoch < input.epochs && !loop.stopTraining && loop.step < stepLimit) {
@@ -99,12 +115,16 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
       const lr = input.update.learningRate(loop.step);
       const applyStart = process.hrtime.bigint();
       input.update.apply(sums, loop.step);
-      applySeconds += secondsSince(applyStart);
+      const applySeconds = secondsSince(applyStart);
       loop.step++;
       loop.stepInEpoch++;
       const seconds = secondsSince(stepStart);
-      stepSeconds += seconds;
-      samplesTrained += sums.count;
+      for (const t of all.steps < WARMUP_STEPS ? [all] : [all, steady]) {
+        t.steps++;
+        t.samples += sums.count;
+        t.stepSeconds += seconds;
+        t.applySeconds += applySeconds;
+      }
       progress.lossSum += sums.lossSum;
       progress.correct += sums.correct;
       progress.samples += sums.count;
@@ -123,7 +143,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
       });
     }
     if (loop.stepInEpoch < perEpoch) break; // stopped by --max-steps inside the epoch
-    const val = input.validationIndices.length > 0 ? await input.validate(input.validationIndices) : { loss: NaN, accuracy: NaN };
+    const val = input.validationIndices.length > 0 ? await input.validate(input.validationIndices, { step: loop.step, epoch }) : { loss: NaN, accuracy: NaN };
     const logs: EpochLogs = {
       epoch: epoch + 1,
       loss: progress.lossSum / progress.samples,
@@ -144,9 +164,8 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
     history: loop.history,
     position: { epoch: loop.epoch, step: loop.step, stepInEpoch: loop.stepInEpoch, progress: loop.progress },
     stoppedEarly: loop.stopTraining,
-    samplesTrained,
-    stepSeconds,
-    applySeconds,
+    all,
+    steady: steady.steps > 0 ? steady : all,
     trainSeconds: secondsSince(begin),
   };
 }

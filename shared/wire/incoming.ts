@@ -5,7 +5,7 @@
  * (What depends on the run's state, such as the current step or the shapes
  * a tensor set must have, is checked by the scheduler and the assembler.)
  */
-import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, TensorSetHeaderMsg, WorkerMessage } from './protocol';
+import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, TensorSetHeaderMsg, ValidationResultMsg, WorkerMessage } from './protocol';
 import { MAX_CHUNK_BYTES, WireFormatError } from './tensor-codec';
 
 export const MAX_ID_LENGTH = 128;
@@ -58,17 +58,28 @@ export function checkJoin(j: JoinMsg | null | undefined): JoinMsg {
   return j;
 }
 
+/** The fields a gradient and a validation result share: which shard, and its sums. */
+function checkShardSums(field: string, r: ValidationResultMsg): void {
+  checkCount(`${field}.step`, r.step);
+  checkCount(`${field}.weightsVersion`, r.weightsVersion);
+  checkCount(`${field}.shardId`, r.shardId, 2 ** 20);
+  const count = checkCount(`${field}.count`, r.count, 2 ** 24);
+  checkCount(`${field}.correct`, r.correct, count);
+  checkFinite(`${field}.lossSum`, r.lossSum);
+  if (checkFinite(`${field}.computeMs`, r.computeMs) < 0) fail(`${field}.computeMs`, 'negative');
+}
+
 export function checkGradientHeader(g: GradientHeaderMsg | null | undefined, maxBytes: number): GradientHeaderMsg {
   if (g === null || g === undefined) fail('gradient', 'missing');
-  checkCount('gradient.step', g.step);
-  checkCount('gradient.weightsVersion', g.weightsVersion);
-  checkCount('gradient.shardId', g.shardId, 2 ** 20);
-  const count = checkCount('gradient.count', g.count, 2 ** 24);
-  checkCount('gradient.correct', g.correct, count);
-  checkFinite('gradient.lossSum', g.lossSum);
-  if (checkFinite('gradient.computeMs', g.computeMs) < 0) fail('gradient.computeMs', 'negative');
+  checkShardSums('gradient', g);
   checkTensorSetHeader('gradient.tensors', g.tensors, maxBytes);
   return g;
+}
+
+export function checkValidationResult(v: ValidationResultMsg | null | undefined): ValidationResultMsg {
+  if (v === null || v === undefined) fail('validation', 'missing');
+  checkShardSums('validation', v);
+  return v;
 }
 
 export function checkChunk(c: { offset: number; data: Buffer } | null | undefined): { offset: number; data: Buffer } {
@@ -88,6 +99,7 @@ export function checkWorkerMessage(m: WorkerMessage): WorkerMessage {
     case 'gradient':
     case 'chunk':
     case 'heartbeat':
+    case 'validation':
       if (m[m.body] === null || m[m.body] === undefined) fail(m.body, 'missing');
       return m;
     default:

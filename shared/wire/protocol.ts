@@ -6,9 +6,11 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ShardTask } from '../training/gradient-step';
 import { WireDType, WireFormatError } from './tensor-codec';
 
-export const PROTOCOL_VERSION = 1;
+/** 2: validation shards (Assignment.task, ValidationResult, evaluation weights). */
+export const PROTOCOL_VERSION = 2;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
@@ -44,14 +46,24 @@ export interface GradientHeaderMsg {
   computeMs: number;
   tensors: TensorSetHeaderMsg | null;
 }
+export interface ValidationResultMsg {
+  step: number;
+  weightsVersion: number;
+  shardId: number;
+  count: number;
+  lossSum: number;
+  correct: number;
+  computeMs: number;
+}
 export interface HeartbeatMsg {
   unixMs: number;
 }
 export interface WorkerMessage {
   runId: string;
-  body?: 'join' | 'gradient' | 'chunk' | 'heartbeat';
+  body?: 'join' | 'gradient' | 'chunk' | 'heartbeat' | 'validation';
   join?: JoinMsg | null;
   gradient?: GradientHeaderMsg | null;
+  validation?: ValidationResultMsg | null;
   chunk?: ChunkMsg | null;
   heartbeat?: HeartbeatMsg | null;
 }
@@ -79,8 +91,12 @@ export interface WeightsHeaderMsg {
   version: number;
   tensors: TensorSetHeaderMsg | null;
   delta: boolean;
+  evaluation: boolean;
 }
+export type TaskName = 'TASK_TRAIN' | 'TASK_VALIDATE';
 export interface AssignmentMsg {
+  task: TaskName;
+  evaluationWeights: boolean;
   step: number;
   epoch: number;
   weightsVersion: number;
@@ -152,11 +168,21 @@ export function protocol(): ProtoPackage['gradfleet']['v1'] {
   return loaded.gradfleet.v1;
 }
 
+/**
+ * HTTP/2 receive window, per stream and per connection. Node's default is
+ * 64 KiB: a 0.5 MiB weights message then waits for eight WINDOW_UPDATE round
+ * trips between two busy event loops, which cost a 1-worker keras-cnn step
+ * 2-4 ms (measured; BENCHMARKS.md). 16 MiB holds the largest preset's
+ * weights (cnn, 13 MB) in flight.
+ */
+export const FLOW_CONTROL_WINDOW = 16 * 2 ** 20;
+
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   'grpc.keepalive_time_ms': 10_000,
   'grpc.keepalive_timeout_ms': 5_000,
+  'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
 };
 
 const DTYPE_NAMES: Record<WireDType, DTypeName> = {
@@ -175,4 +201,8 @@ export function wireDType(name: DTypeName): WireDType {
 
 export function dtypeName(dtype: WireDType): DTypeName {
   return DTYPE_NAMES[dtype];
+}
+
+export function taskName(task: ShardTask): TaskName {
+  return task === 'train' ? 'TASK_TRAIN' : 'TASK_VALIDATE';
 }

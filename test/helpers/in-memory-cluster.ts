@@ -5,9 +5,10 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { Member, Membership, ShardAssignment, WorkerLink } from '../../coordinator/membership';
-import type { StepScheduler } from '../../coordinator/step-scheduler';
+import type { ShardResult, StepScheduler } from '../../coordinator/step-scheduler';
 import type { Dataset } from '../../shared/data/dataset';
-import { GradientComputer } from '../../shared/training/gradient-step';
+import { evaluate } from '../../shared/training/evaluation';
+import { GradientComputer, ShardTask } from '../../shared/training/gradient-step';
 import { readWeights, writeWeights } from '../../shared/training/weights';
 
 export type Fault = 'none' | 'silent' | 'nan' | 'stale-step' | 'wrong-count';
@@ -19,16 +20,20 @@ export class InMemoryWorker implements WorkerLink {
   scheduler!: StepScheduler;
   fault: Fault = 'none';
   /** Shards this worker computed and delivered. */
-  readonly computed: { step: number; shardId: number; size: number }[] = [];
+  readonly computed: { task: ShardTask; step: number; shardId: number; size: number }[] = [];
   readonly rejections: string[] = [];
   closedWith: string | undefined;
   private weightsVersion = -1;
+  /** Where evaluation weights come from (the coordinator's weight EMA, in a real run); the training weights by default. */
+  evaluationSource: () => Float32Array[] = () => readWeights(this.source);
+  private evaluation: { version: number; values: Float32Array[] } | undefined;
 
   constructor(
     readonly name: string,
     private readonly model: LayersModel,
     private readonly source: LayersModel,
     private readonly computer: GradientComputer,
+    private readonly data: Dataset,
   ) {
     this.address = `memory:${name}`;
   }
@@ -39,18 +44,36 @@ export class InMemoryWorker implements WorkerLink {
     this.weightsVersion = version;
   }
 
+  sendEvaluationWeights(version: number): void {
+    this.evaluation = { version, values: this.evaluationSource() };
+  }
+
   assign(a: ShardAssignment): void {
     if (this.fault === 'silent') return;
     setImmediate(() => {
       if (this.closedWith !== undefined) return;
+      if (a.task === 'validate') return this.validate(a);
       const sums = this.computer.compute({ indices: a.indices, seed: a.seed });
       if (this.fault === 'nan') sums.grads[0][0] = NaN;
       if (this.fault === 'wrong-count') sums.count += 1;
       const step = this.fault === 'stale-step' ? a.step - 1 : a.step;
-      const why = this.scheduler.deliver({ workerId: this.member.id, step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
-      if (why === undefined) this.computed.push({ step: a.step, shardId: a.shardId, size: a.indices.length });
-      else this.rejections.push(why);
+      this.deliver(a, { task: 'train', workerId: this.member.id, step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
     });
+  }
+
+  private validate(a: ShardAssignment): void {
+    const training = readWeights(this.model);
+    if (a.evaluationWeights) writeWeights(this.model, this.evaluation!.values);
+    const r = evaluate({ model: this.model, set: this.data.train, shape: this.data.shape, numClasses: this.data.numClasses, indices: a.indices });
+    writeWeights(this.model, training);
+    const sums = { grads: [], count: r.count + (this.fault === 'wrong-count' ? 1 : 0), lossSum: this.fault === 'nan' ? NaN : r.lossSum, correct: r.correct };
+    this.deliver(a, { task: 'validate', workerId: this.member.id, step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
+  }
+
+  private deliver(a: ShardAssignment, result: ShardResult): void {
+    const why = this.scheduler.deliver(result);
+    if (why === undefined) this.computed.push({ task: a.task, step: a.step, shardId: a.shardId, size: a.indices.length });
+    else this.rejections.push(why);
   }
 
   close(reason: string): void {
@@ -70,7 +93,7 @@ export function joinWorkers(
 ): InMemoryWorker[] {
   return Array.from({ length: count }, (_, i) => {
     const model = replica();
-    const w = new InMemoryWorker(`w${i + 1}`, model, coordinatorModel, new GradientComputer(model, data.train, data.shape, { numClasses: data.numClasses, microBatch }));
+    const w = new InMemoryWorker(`w${i + 1}`, model, coordinatorModel, new GradientComputer(model, data.train, data.shape, { numClasses: data.numClasses, microBatch }), data);
     w.member = membership.join(w);
     w.scheduler = scheduler;
     return w;

@@ -40,6 +40,22 @@ describe('the cluster matches one-process training', function () {
     });
   }
 
+  it('validates each epoch on the workers, with the weight EMA, exactly as one process does', () => {
+    const args = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0.99', '--micro-batch', '16', '--seed', '3', '--backend', 'wasm'];
+    const base = path.join(root, 'baseline-validation');
+    assert.equal(runCli(['baseline', ...args, '--run-dir', base]).code, 0);
+    const runDir = path.join(root, 'local-validation');
+    const r = runCli(['local', '--workers', '2', ...args, '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr.match(/validated 800 samples on 2 worker\(s\) with the weight EMA/g)?.length, 2, r.stderr);
+    const [got, want] = [readSummary(runDir).history, readSummary(base).history];
+    assert.equal(got.length, 2);
+    got.forEach((e, i) => {
+      assert.equal(e.val_accuracy, want[i].val_accuracy, `epoch ${e.epoch}`);
+      assert.ok(Math.abs(e.val_loss - want[i].val_loss) < 1e-6, `epoch ${e.epoch}: ${e.val_loss} vs ${want[i].val_loss}`);
+    });
+  });
+
   it('with --micro-batch (deterministic sums), 1 and 3 workers end bit for bit on the baseline weights', () => {
     const deterministic = [...COMMON, '--micro-batch', '16'];
     const base = path.join(root, 'baseline-deterministic');

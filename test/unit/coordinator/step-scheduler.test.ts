@@ -1,14 +1,18 @@
 /**
  * The step scheduler turns any set of workers, fast or slow, failing or not,
- * into exactly the gradient sums of the whole global batch.
+ * into exactly the gradient sums of the whole global batch, and into the
+ * validation loss and accuracy one process would measure.
  */
 import { strict as assert } from 'node:assert';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { Membership } from '../../../coordinator/membership';
 import { StepScheduler } from '../../../coordinator/step-scheduler';
 import { loadMnistSample } from '../../../shared/data/mnist-sample';
 import { getLogger } from '../../../shared/logging';
 import { buildPreset } from '../../../shared/models/presets';
+import { evaluate } from '../../../shared/training/evaluation';
 import { GradientComputer, GradientSums } from '../../../shared/training/gradient-step';
+import { readWeights } from '../../../shared/training/weights';
 import { maxAbs, maxAbsDiff, useBackend } from '../../helpers/backends';
 import { joinWorkers } from '../../helpers/in-memory-cluster';
 
@@ -117,5 +121,66 @@ describe('the step scheduler', () => {
       sums.grads.forEach((g, i) => assert.deepEqual(g, c.reference.grads[i], `gradient ${i} with throughputs ${rates}`));
       assert.equal(sums.lossSum, c.reference.lossSum);
     }
+  });
+});
+
+describe('validation on the workers', () => {
+  before(() => useBackend('wasm'));
+  const validation = Uint32Array.from({ length: 150 }, (_, i) => 7000 + i);
+  const onCoordinator = (model: LayersModel) => evaluate({ model, set: data.train, shape: data.shape, numClasses: 10, indices: validation });
+
+  it('splits the indices across the workers and adds up to the one-process evaluation', async () => {
+    const c = cluster(3);
+    c.membership.admitPending();
+    [1, 2, 3].forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
+    const got = await c.scheduler.validate({ step: 4, epoch: 0, indices: validation, evaluationWeights: false });
+    const want = onCoordinator(c.model);
+    assert.equal(got.accuracy, want.accuracy);
+    assert.ok(Math.abs(got.loss - want.loss) < 1e-6, `${got.loss} vs ${want.loss}`);
+    assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => [s.task, s.size])), [[['validate', 25]], [['validate', 50]], [['validate', 75]]]);
+    // Forward-only shards say nothing about training speed.
+    assert.deepEqual(c.nodes.map((n) => n.member.samplesPerSecond), [1, 2, 3]);
+  });
+
+  it('validates with the evaluation weights when asked, and workers train on their own weights afterwards', async () => {
+    const c = cluster(2);
+    const averaged = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 123 });
+    for (const n of c.nodes) n.evaluationSource = () => readWeights(averaged);
+    const got = await c.scheduler.validate({ step: 0, epoch: 0, indices: validation, evaluationWeights: true });
+    const want = onCoordinator(averaged);
+    assert.equal(got.accuracy, want.accuracy);
+    assert.ok(Math.abs(got.loss - want.loss) < 1e-6);
+    assert.notEqual(want.loss, onCoordinator(c.model).loss);
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+  });
+
+  it('revalidates elsewhere the shard of a worker that goes silent or answers NaN', async () => {
+    const c = cluster(3, 200);
+    c.nodes[0].fault = 'silent';
+    c.nodes[1].fault = 'nan';
+    const got = await c.scheduler.validate({ step: 0, epoch: 0, indices: validation, evaluationWeights: false });
+    const want = onCoordinator(c.model);
+    assert.equal(got.accuracy, want.accuracy);
+    assert.ok(Math.abs(got.loss - want.loss) < 1e-6);
+    assert.equal(c.membership.get(c.nodes[0].member.id), undefined);
+    assert.match(c.nodes[1].rejections[0], /non-finite loss/);
+    assert.equal(c.nodes[2].computed.reduce((n, s) => n + s.size, 0), 150);
+  });
+
+  it('refuses a validation result for a training step and a gradient for a validation', async () => {
+    const c = cluster(1);
+    c.membership.admitPending();
+    const id = c.nodes[0].member.id;
+    const wrong = (task: 'train' | 'validate', count: number) => () =>
+      c.scheduler.deliver({ task, workerId: id, step: 0, weightsVersion: 0, shardId: 0, computeMs: 1, sums: { grads: [], count, lossSum: 1, correct: 1 } });
+    const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const training = c.scheduler.computeBatch(work);
+    await nextTick();
+    assert.match(wrong('validate', 64)() ?? '', /a validation result for step 0, which asked for gradients/);
+    assertSameSums(await training, c.reference);
+    const validating = c.scheduler.validate({ step: 0, epoch: 0, indices: validation, evaluationWeights: false });
+    await nextTick();
+    assert.match(wrong('train', 150)() ?? '', /a gradient for step 0, which asked for validation/);
+    assert.equal((await validating).accuracy, onCoordinator(c.model).accuracy);
   });
 });
