@@ -56,7 +56,7 @@ async function run(s: Setup): Promise<{ stepMs: number; samplesPerSecond: number
   for (const done of cleanups) done();
   if (code !== 0) throw new Error(`${s.label}: coordinator exited with ${code}: ${c.stderr()}`);
   const summary = readSummary(runDir);
-  return { stepMs: summary.step_ms as number, samplesPerSecond: summary.samples_per_second, accuracy: summary.test_accuracy };
+  return { stepMs: summary.step_ms as number, samplesPerSecond: summary.steady_samples_per_second as number, accuracy: summary.test_accuracy };
 }
 
 async function main(): Promise<void> {
