@@ -14,7 +14,7 @@ import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
-import { GradientSource, StepWork, WARMUP_STEPS } from '../shared/training/training-loop';
+import { GradientSource, StepWork, totalsFor } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
 
@@ -81,7 +81,7 @@ interface Job {
 export class StepScheduler implements GradientSource {
   lastWorkerCount = 0;
   readonly timings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
-  /** The same, past the first WARMUP_STEPS steps. */
+  /** The same, past the warm-up steps (WARMUP_STEPS in the training loop). */
   readonly steadyTimings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
   private stepComputeMs = 0;
   private weightsVersion = 0;
@@ -118,7 +118,7 @@ export class StepScheduler implements GradientSource {
     const started = process.hrtime.bigint();
     const shards = await this.run({ task: 'train', step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false }, work.indices);
     const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
-    for (const t of this.timings.steps < WARMUP_STEPS ? [this.timings] : [this.timings, this.steadyTimings]) {
+    for (const t of totalsFor(this.timings, this.steadyTimings)) {
       t.steps++;
       t.waitMs += waitMs;
       t.computeMs += this.stepComputeMs;
@@ -133,14 +133,9 @@ export class StepScheduler implements GradientSource {
   /** Loss and accuracy over the validation indices, computed by the workers. */
   async validate(work: ValidationWork): Promise<{ loss: number; accuracy: number }> {
     const shards = await this.run({ task: 'validate', step: work.step, epoch: work.epoch, seed: 0, evaluationWeights: work.evaluationWeights }, work.indices);
-    let count = 0;
-    let lossSum = 0;
-    let correct = 0;
-    for (const s of shards) {
-      count += s.result!.count;
-      lossSum += s.result!.lossSum;
-      correct += s.result!.correct;
-    }
+    const total = emptySums([]);
+    for (const s of shards) addSums(total, s.result!);
+    const { count, lossSum, correct } = total;
     const workers = new Set(shards.map((s) => s.workerId)).size;
     this.log.info(`validated ${count} samples on ${workers} worker(s)${work.evaluationWeights ? ' with the weight EMA' : ''}`);
     return count > 0 ? { loss: lossSum / count, accuracy: correct / count } : { loss: NaN, accuracy: NaN };

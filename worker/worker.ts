@@ -17,7 +17,7 @@ import { tokenMetadata } from '../shared/security/token';
 import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { emptySums } from '../shared/training/gradient-sums';
-import { addInto, readWeights, writeWeights } from '../shared/training/weights';
+import { addInto, readWeights, withWeights, writeWeights } from '../shared/training/weights';
 import {
   AssignmentMsg,
   CHANNEL_OPTIONS,
@@ -234,15 +234,7 @@ function validateAndSend(session: Session, state: RunState, a: AssignmentMsg, lo
   const indices = indicesToCompute(state, a, log);
   if (indices === undefined) return;
   const start = process.hrtime.bigint();
-  let result: EvaluationResult;
-  if (a.evaluationWeights) {
-    const training = readWeights(state.model);
-    writeWeights(state.model, state.evaluation!.values);
-    result = state.validate(indices);
-    writeWeights(state.model, training);
-  } else {
-    result = state.validate(indices);
-  }
+  const result = a.evaluationWeights ? withWeights(state.model, state.evaluation!.values, () => state.validate(indices)) : state.validate(indices);
   const computeMs = Number(process.hrtime.bigint() - start) / 1e6;
   const { count, lossSum, correct } = result;
   session.write({ runId: state.runId, body: 'validation', validation: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count, lossSum, correct, computeMs } });

@@ -8,15 +8,16 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging';
 import { checkChunk, checkGradientHeader, checkJoin, checkValidationResult, checkWorkerMessage } from '../../shared/wire/incoming';
-import { TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
+import type { ShardTask } from '../../shared/training/gradient-step';
+import { FloatArray, TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
 import {
   CoordinatorMessage,
   dtypeName,
   GradientHeaderMsg,
   JoinMsg,
   PROTOCOL_VERSION,
+  ShardSumsMsg,
   taskName,
-  ValidationResultMsg,
   WelcomeMsg,
   wireDType,
   WorkerMessage,
@@ -162,19 +163,20 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     pending = { header, assembler };
   };
 
-  const onValidation = (v: ValidationResultMsg) => {
+  /** Hands a shard's result to the scheduler; a refusal is logged and counted, the worker stays. */
+  const deliver = (task: ShardTask, h: ShardSumsMsg, grads: FloatArray[]) => {
     const rejected = ctx.scheduler.deliver({
-      task: 'validate',
+      task,
       workerId: member!.id,
-      step: v.step,
-      weightsVersion: v.weightsVersion,
-      shardId: v.shardId,
-      computeMs: v.computeMs,
-      sums: { grads: [], count: v.count, lossSum: v.lossSum, correct: v.correct },
+      step: h.step,
+      weightsVersion: h.weightsVersion,
+      shardId: h.shardId,
+      computeMs: h.computeMs,
+      sums: { grads, count: h.count, lossSum: h.lossSum, correct: h.correct },
     });
     if (rejected === undefined) return;
     ctx.onRefused?.('bad_gradient');
-    log.warn(`rejected a validation result from ${member!.id} for step ${v.step} shard ${v.shardId}: ${rejected}`);
+    log.warn(`rejected ${task === 'train' ? 'a gradient' : 'a validation result'} from ${member!.id} for step ${h.step} shard ${h.shardId}: ${rejected}`);
   };
 
   const onChunk = (offset: number, data: Buffer) => {
@@ -183,18 +185,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (!pending.assembler.add(offset, data)) return;
     const { header, assembler } = pending;
     pending = undefined;
-    const rejected = ctx.scheduler.deliver({
-      task: 'train',
-      workerId: member!.id,
-      step: header.step,
-      weightsVersion: header.weightsVersion,
-      shardId: header.shardId,
-      computeMs: header.computeMs,
-      sums: { grads: assembler.values(), count: header.count, lossSum: header.lossSum, correct: header.correct },
-    });
-    if (rejected === undefined) return;
-    ctx.onRefused?.('bad_gradient');
-    log.warn(`rejected a gradient from ${member!.id} for step ${header.step} shard ${header.shardId}: ${rejected}`);
+    deliver('train', header, assembler.values());
   };
 
   call.on('data', (raw: WorkerMessage) => {
@@ -214,7 +205,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
           return onChunk(c.offset, c.data);
         }
         case 'validation':
-          return onValidation(checkValidationResult(msg.validation));
+          return deliver('validate', checkValidationResult(msg.validation), []);
         case 'heartbeat':
           return;
         default:

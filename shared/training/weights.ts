@@ -21,6 +21,17 @@ export function writeWeights(model: LayersModel, values: Float32Array[]): void {
   });
 }
 
+/** Runs `fn` with `values` in the model, then puts the model's own weights back (also when `fn` throws). */
+export function withWeights<T>(model: LayersModel, values: Float32Array[], fn: () => T): T {
+  const own = readWeights(model);
+  writeWeights(model, values);
+  try {
+    return fn();
+  } finally {
+    writeWeights(model, own);
+  }
+}
+
 /** target += change, element by element in float32: the same arithmetic wherever it runs. */
 export function addInto(target: Float32Array[], change: Float32Array[]): void {
   target.forEach((t, i) => {

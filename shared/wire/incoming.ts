@@ -5,7 +5,7 @@
  * (What depends on the run's state, such as the current step or the shapes
  * a tensor set must have, is checked by the scheduler and the assembler.)
  */
-import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, TensorSetHeaderMsg, ValidationResultMsg, WorkerMessage } from './protocol';
+import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, ShardSumsMsg, TensorSetHeaderMsg, ValidationResultMsg, WorkerMessage } from './protocol';
 import { MAX_CHUNK_BYTES, WireFormatError } from './tensor-codec';
 
 export const MAX_ID_LENGTH = 128;
@@ -59,7 +59,7 @@ export function checkJoin(j: JoinMsg | null | undefined): JoinMsg {
 }
 
 /** The fields a gradient and a validation result share: which shard, and its sums. */
-function checkShardSums(field: string, r: ValidationResultMsg): void {
+function checkShardSums(field: string, r: ShardSumsMsg): void {
   checkCount(`${field}.step`, r.step);
   checkCount(`${field}.weightsVersion`, r.weightsVersion);
   checkCount(`${field}.shardId`, r.shardId, 2 ** 20);

@@ -36,7 +36,8 @@ export interface JoinMsg {
   workerName: string;
   backend: string;
 }
-export interface GradientHeaderMsg {
+/** Which shard a result answers, and its sums: what a gradient header and a validation result share. */
+export interface ShardSumsMsg {
   step: number;
   weightsVersion: number;
   shardId: number;
@@ -44,17 +45,11 @@ export interface GradientHeaderMsg {
   lossSum: number;
   correct: number;
   computeMs: number;
+}
+export interface GradientHeaderMsg extends ShardSumsMsg {
   tensors: TensorSetHeaderMsg | null;
 }
-export interface ValidationResultMsg {
-  step: number;
-  weightsVersion: number;
-  shardId: number;
-  count: number;
-  lossSum: number;
-  correct: number;
-  computeMs: number;
-}
+export type ValidationResultMsg = ShardSumsMsg;
 export interface HeartbeatMsg {
   unixMs: number;
 }

@@ -9,7 +9,7 @@ import type { ShardResult, StepScheduler } from '../../coordinator/step-schedule
 import type { Dataset } from '../../shared/data/dataset';
 import { evaluate } from '../../shared/training/evaluation';
 import { GradientComputer, ShardTask } from '../../shared/training/gradient-step';
-import { readWeights, writeWeights } from '../../shared/training/weights';
+import { readWeights, withWeights, writeWeights } from '../../shared/training/weights';
 
 export type Fault = 'none' | 'silent' | 'nan' | 'stale-step' | 'wrong-count';
 
@@ -62,10 +62,8 @@ export class InMemoryWorker implements WorkerLink {
   }
 
   private validate(a: ShardAssignment): void {
-    const training = readWeights(this.model);
-    if (a.evaluationWeights) writeWeights(this.model, this.evaluation!.values);
-    const r = evaluate({ model: this.model, set: this.data.train, shape: this.data.shape, numClasses: this.data.numClasses, indices: a.indices });
-    writeWeights(this.model, training);
+    const judge = () => evaluate({ model: this.model, set: this.data.train, shape: this.data.shape, numClasses: this.data.numClasses, indices: a.indices });
+    const r = a.evaluationWeights ? withWeights(this.model, this.evaluation!.values, judge) : judge();
     const sums = { grads: [], count: r.count + (this.fault === 'wrong-count' ? 1 : 0), lossSum: this.fault === 'nan' ? NaN : r.lossSum, correct: r.correct };
     this.deliver(a, { task: 'validate', workerId: this.member.id, step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
   }
