@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { PHASE_NAMES, StepPhases, zeroPhases } from '../coordinator/step-timeline';
 import type { RunSummary } from '../shared/training/run-summary';
 import { machineLine, table, updateSection } from './report';
 import { gradfleet } from './run-cli';
@@ -37,22 +38,27 @@ const n = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? 
 async function main(): Promise<void> {
   const kc = ['--model', 'keras-cnn', '--backend', 'wasm', '--epochs', '1', '--max-steps', '150', '--ema-decay', '0'];
   const mlp = ['--model', 'mlp', '--backend', 'wasm', '--epochs', '3', '--batch-size', '256', '--max-steps', '80', '--ema-decay', '0'];
+  // Each model's cluster runs sit between two baseline runs: the host drifts within minutes, so the
+  // reference is their mean, and the two show how far it drifted meanwhile.
   const runs = [
-    gradfleet('baseline keras-cnn', ['baseline', ...kc]),
+    gradfleet('baseline keras-cnn (before)', ['baseline', ...kc]),
     gradfleet('1 worker keras-cnn', ['local', '--workers', '1', ...kc]),
     gradfleet('2 workers keras-cnn', ['local', '--workers', '2', ...kc]),
     gradfleet('2 workers keras-cnn fp16', ['local', '--workers', '2', '--compress', 'fp16', ...kc]),
-    gradfleet('baseline mlp b256', ['baseline', ...mlp]),
+    gradfleet('baseline keras-cnn (after)', ['baseline', ...kc]),
+    gradfleet('baseline mlp b256 (before)', ['baseline', ...mlp]),
     gradfleet('1 worker mlp b256', ['local', '--workers', '1', ...mlp]),
+    gradfleet('baseline mlp b256 (after)', ['baseline', ...mlp]),
   ];
-  const baseline = (model: string) => runs.find((r) => r.label.startsWith('baseline') && r.summary.model === model)!.summary;
-  const base = (model: string) => steady(baseline(model));
+  const baselines = (model: string) => runs.filter((r) => r.summary.command === 'baseline' && r.summary.model === model).map((r) => r.summary);
+  const mean = (model: string, figure: (s: RunSummary) => number) => baselines(model).reduce((sum, s) => sum + figure(s), 0) / baselines(model).length;
+  const base = (model: string) => mean(model, steady);
   const throughput = runs.map((r) => [
     r.label,
     `\`gradfleet ${r.args.join(' ')}\``,
     n(steady(r.summary)),
     `${(steady(r.summary) / base(r.summary.model)).toFixed(2)}×`,
-    `${(r.summary.samples_per_second / baseline(r.summary.model).samples_per_second).toFixed(2)}×`,
+    `${(r.summary.samples_per_second / mean(r.summary.model, (s) => s.samples_per_second)).toFixed(2)}×`,
     `${(r.summary.test_accuracy * 100).toFixed(2)}%`,
   ]);
   const ceiling = await parallelCeiling(kc, base('keras-cnn'));
@@ -68,10 +74,9 @@ async function main(): Promise<void> {
   const breakdown = runs.map((r) => {
     const s = r.summary;
     const step = s.step_ms as number;
-    const apply = s.apply_ms as number;
-    const compute = (s.compute_ms as number | undefined) ?? step - apply;
-    const comm = (s.communication_ms as number | undefined) ?? 0;
-    return [r.label, n(step, 1), n(compute, 1), n(comm, 1), n(apply, 1), n(step - compute - comm - apply, 1)];
+    // One process has no phases but its gradient step and its update.
+    const p = (s.phases_ms as StepPhases | undefined) ?? { ...zeroPhases(), compute: step - (s.apply_ms as number), apply: s.apply_ms as number };
+    return [r.label, n(step, 1), ...PHASE_NAMES.map((k) => n(p[k], 1))];
   });
   updateSection(
     'cluster',
@@ -80,7 +85,8 @@ async function main(): Promise<void> {
 Coordinator and workers on this machine over loopback (\`gradfleet local\`), wasm backend, throughput over the
 training steps only (validation and test excluded), from each run's summary.json: samples/s and step times
 leave out each process's first 5 steps (kernel compilation, first connection; \`steady_samples_per_second\`),
-and the next column gives the ratio with them counted (\`samples_per_second\`). Machine: ${machineLine()}.
+and the next column gives the ratio with them counted (\`samples_per_second\`). Ratios are to the mean of the
+baseline runs before and after each model's cluster runs (the host drifts; the two show by how much). Machine: ${machineLine()}.
 Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:cluster\`. On 2 cores, 2 workers share them with the coordinator.
 
 ${table(['run', 'command', 'samples/s', 'vs baseline', 'vs baseline, warm-up included', 'test accuracy'], throughput)}
@@ -91,10 +97,15 @@ Bytes on the wire per step (gradients up, weights down, sample indices) against 
 
 ${table(['run', 'model MiB', 'MiB/step', 'bound MiB', 'ratio'], wire)}
 
-Where a step's time goes (ms per step; compute = the slowest shard's gradient computation, communication =
-encoding, transfer and decoding of gradients and weights, apply = the optimizer update on the coordinator):
+Where a step's time goes, from each run's \`phases_ms\` (ms per step past the warm-up, along the shard that came in
+last; trace.json in the run directory has every step of every worker): broadcast = the coordinator reads,
+encodes and writes the weights and assignments; to worker / to coordinator = on the wire, including gRPC's
+encoding and decoding at both ends; load weights = the worker receives the weights and writes them into its
+model; encode = the gradient is encoded; aggregate = shards added up; apply = the optimizer update. The two
+transfer columns are placed with each worker's estimated clock offset (off by at most half a round trip); their
+sum is exact.
 
-${table(['run', 'step', 'compute', 'communication', 'apply', 'other'], breakdown)}`,
+${table(['run', 'step', 'broadcast', 'to worker', 'load weights', 'compute', 'encode', 'to coordinator', 'aggregate', 'apply', 'other'], breakdown)}`,
   );
 }
 

@@ -1,16 +1,21 @@
 /**
  * `npm run bench:transport`: what the gRPC transport alone costs on this
  * machine: 1 MiB chunks echoed over a Session stream on loopback, in one
- * process, with the same channel options and message types as the cluster.
+ * process, with the same channel options, server windows and message types
+ * as the cluster.
  */
 import * as grpc from '@grpc/grpc-js';
-import { CHANNEL_OPTIONS, CoordinatorMessage, protocol, WorkerMessage } from '../shared/wire/protocol';
+import { widenConnectionWindows, widenStreamWindow } from '../coordinator/grpc/flow-control';
+import { getLogger } from '../shared/logging';
+import { CHANNEL_OPTIONS, CoordinatorMessage, FLOW_CONTROL_WINDOW, protocol, WorkerMessage } from '../shared/wire/protocol';
 import { MAX_CHUNK_BYTES } from '../shared/wire/tensor-codec';
 import { machineLine, updateSection } from './report';
 
 async function main(): Promise<void> {
   const v1 = protocol();
   const server = new grpc.Server(CHANNEL_OPTIONS);
+  const log = getLogger({ component: 'bench' });
+  widenStreamWindow(server, FLOW_CONTROL_WINDOW, log);
   server.addService(v1.Training.service, {
     Session: (call: grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>) => {
       call.on('data', (m: WorkerMessage) => call.write({ body: 'chunk', chunk: m.chunk! }));
@@ -21,6 +26,7 @@ async function main(): Promise<void> {
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
   );
+  widenConnectionWindows(server, FLOW_CONTROL_WINDOW, log);
   const client = new v1.Training(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), CHANNEL_OPTIONS) as unknown as {
     Session(): grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
     close(): void;

@@ -3,11 +3,15 @@
  * training loop, optimizer and evaluation are the one-process ones; the
  * gradients come from the step scheduler, which farms shards out to workers.
  */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { TrainingOptions } from '../shared/config/training-options';
 import { packDataset } from '../shared/data/dataset-archive';
 import { ConfigError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
+import { ChromeTrace } from '../shared/observability/chrome-trace';
+import { clockMs } from '../shared/observability/clock';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { checkListenPolicy } from '../shared/security/listen-policy';
 import { isTls, serverCredentials } from '../shared/security/tls';
@@ -24,6 +28,7 @@ import { CoordinatorMetrics } from './metrics';
 import { RunHistory } from './run-history';
 import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
+import { StepTimeline } from './step-timeline';
 import { runTrainingSession, SessionResult } from './training-session';
 import { WeightsBroadcast } from './weights-broadcast';
 
@@ -79,6 +84,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const membership = new Membership(o.maxWorkers);
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPE[o.compress]);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
+  fs.mkdirSync(o.runDir, { recursive: true });
+  const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'));
+  const timeline = new StepTimeline(trace);
   const scheduler = new StepScheduler(
     membership,
     {
@@ -90,6 +98,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       gradientSizes: gradientSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1)),
     },
     log,
+    timeline,
   );
   const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };
@@ -176,6 +185,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     scheduler.stop(reason);
     for (const m of membership.live()) m.link.close(reason);
     http?.server.close();
+    trace.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   };
   const result = runTrainingSession({
@@ -194,6 +204,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       history.checkpointWritten(seconds);
     },
     callbacks: [
+      // First, so that its clock reading is the end of the update.
+      { onStepEnd: (s) => timeline.stepApplied(s.applySeconds * 1000, s.seconds * 1000, clockMs()) },
       metrics.callback(),
       history,
       {
@@ -225,6 +237,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         // Per step past the warm-up: the slowest shard's compute, and the rest of the wait (encoding, network, decoding).
         compute_ms: t.computeMs / Math.max(1, t.steps),
         communication_ms: (t.waitMs - t.computeMs) / Math.max(1, t.steps),
+        // The same steps along their critical path, phase by phase (trace.json has every step and worker).
+        phases_ms: timeline.perStep(),
       };
     },
   }).then(

@@ -12,6 +12,7 @@
  */
 import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
+import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
 import { GradientSource, StepWork, totalsFor } from '../shared/training/training-loop';
@@ -26,6 +27,18 @@ export interface ShardResult {
   shardId: number;
   sums: GradientSums;
   computeMs: number;
+  /** The worker's clock at each point of its work, when it reports them. */
+  times?: ShardTimes;
+}
+
+/** Told when a step's phases happen, on this process's clock (clockMs); the step timeline listens. */
+export interface StepObserver {
+  stepStarted(task: ShardTask, step: number, at: number): void;
+  shardSent(shardId: number, workerId: string, at: number): void;
+  /** An accepted result. */
+  shardDone(r: ShardResult, at: number): void;
+  /** Every result is in and added up. */
+  stepGathered(at: number): void;
 }
 
 export interface SchedulerOptions {
@@ -95,6 +108,7 @@ export class StepScheduler implements GradientSource {
     private readonly membership: Membership,
     private readonly options: SchedulerOptions,
     private readonly log: Logger,
+    private readonly observer?: StepObserver,
   ) {
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
@@ -127,6 +141,7 @@ export class StepScheduler implements GradientSource {
     // Shard results are buffers of their own: the first one becomes the total.
     const total = shards[0].result!;
     for (const s of shards.slice(1)) addSums(total, s.result!);
+    this.observer?.stepGathered(clockMs());
     return total;
   }
 
@@ -135,6 +150,7 @@ export class StepScheduler implements GradientSource {
     const shards = await this.run({ task: 'validate', step: work.step, epoch: work.epoch, seed: 0, evaluationWeights: work.evaluationWeights }, work.indices);
     const total = emptySums([]);
     for (const s of shards) addSums(total, s.result!);
+    this.observer?.stepGathered(clockMs());
     const { count, lossSum, correct } = total;
     const workers = new Set(shards.map((s) => s.workerId)).size;
     this.log.info(`validated ${count} samples on ${workers} worker(s)${work.evaluationWeights ? ' with the weight EMA' : ''}`);
@@ -144,6 +160,7 @@ export class StepScheduler implements GradientSource {
   /** Cuts `indices` into shards for the active workers and waits until every shard has an accepted result. */
   private async run(job: Omit<Job, 'shards' | 'settle' | 'fail'>, indices: Uint32Array): Promise<PendingShard[]> {
     const members = await this.enoughWorkers();
+    this.observer?.stepStarted(job.task, job.step, clockMs());
     for (const m of members) m.link.sendWeights(this.weightsVersion);
     const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
@@ -178,6 +195,7 @@ export class StepScheduler implements GradientSource {
     }
     clearTimeout(shard.timer);
     shard.result = r.sums;
+    this.observer?.shardDone(r, clockMs());
     this.stepComputeMs = Math.max(this.stepComputeMs, r.computeMs);
     if (r.task === 'train') {
       // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
@@ -239,6 +257,7 @@ export class StepScheduler implements GradientSource {
       indices: shard.indices,
       seed: cur.seed,
     });
+    this.observer?.shardSent(shard.shardId, shard.workerId, clockMs());
     const attempt = shard.attempt;
     const ms = this.deadlineMs(shard.indices.length);
     shard.timer = setTimeout(() => {

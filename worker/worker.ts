@@ -14,6 +14,7 @@ import { getLogger, Logger } from '../shared/logging';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
+import { clockMs } from '../shared/observability/clock';
 import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { emptySums } from '../shared/training/gradient-sums';
@@ -24,6 +25,7 @@ import {
   CoordinatorMessage,
   DatasetChunkMsg,
   dtypeName,
+  ShardTimesMsg,
   PROTOCOL_VERSION,
   protocol,
   WelcomeMsg,
@@ -66,6 +68,8 @@ interface RunState {
   /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
   evaluation?: { version: number; values: Float32Array[] };
   gradientSpecs: { name: string; shape: number[] }[];
+  /** When weights began to arrive since the last result was sent (0: none did), for the coordinator's timeline. */
+  weightsArrivedAt: number;
 }
 
 /** The coordinator ended the session for good: the run finished, or it will never take this worker. */
@@ -118,6 +122,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       validate: (indices) => evaluate({ model, set: dataset.train, shape: dataset.shape, numClasses: identity.numClasses, indices }),
       dtype: wireDType(welcome.gradientDtype),
       weightsVersion: -1,
+      weightsArrivedAt: 0,
       gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
     };
   };
@@ -142,6 +147,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           }
           case 'weights': {
             const h = msg.weights!;
+            state!.weightsArrivedAt ||= clockMs();
             const specs = state!.model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
             if (h.delta && h.version !== state!.weightsVersion + 1) throw new Error(`weights change for version ${h.version}, but this worker holds ${state!.weightsVersion}`);
             weights = { version: h.version, delta: h.delta, evaluation: h.evaluation, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
@@ -165,10 +171,12 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             }
             break;
           }
-          case 'assignment':
-            if (msg.assignment!.task === 'TASK_VALIDATE') validateAndSend(session, state!, msg.assignment!, log);
-            else computeAndSend(session, state!, msg.assignment!, log, o.simulateComputeMs);
+          case 'assignment': {
+            const times = { weightsReceived: state!.weightsArrivedAt, assigned: clockMs(), computeStart: 0, computeEnd: 0, sent: 0 };
+            if (msg.assignment!.task === 'TASK_VALIDATE') validateAndSend(session, state!, msg.assignment!, times, log);
+            else computeAndSend(session, state!, msg.assignment!, times, log, o.simulateComputeMs);
             break;
+          }
           case 'reject':
             throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, false);
           case 'stop':
@@ -230,32 +238,46 @@ function indicesToCompute(state: RunState, a: AssignmentMsg, log: Logger): Uint3
   return new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
 }
 
-function validateAndSend(session: Session, state: RunState, a: AssignmentMsg, log: Logger): void {
-  const indices = indicesToCompute(state, a, log);
-  if (indices === undefined) return;
-  const start = process.hrtime.bigint();
-  const result = a.evaluationWeights ? withWeights(state.model, state.evaluation!.values, () => state.validate(indices)) : state.validate(indices);
-  const computeMs = Number(process.hrtime.bigint() - start) / 1e6;
-  const { count, lossSum, correct } = result;
-  session.write({ runId: state.runId, body: 'validation', validation: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count, lossSum, correct, computeMs } });
+/** Stamps the end of a shard's work on `times`; the weights that arrived for it are now accounted for. */
+function finish(state: RunState, times: ShardTimesMsg): ShardTimesMsg {
+  times.sent = clockMs();
+  state.weightsArrivedAt = 0;
+  return times;
 }
 
-function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, log: Logger, simulateComputeMs: number | undefined): void {
+function validateAndSend(session: Session, state: RunState, a: AssignmentMsg, times: ShardTimesMsg, log: Logger): void {
   const indices = indicesToCompute(state, a, log);
   if (indices === undefined) return;
+  times.computeStart = clockMs();
+  const result = a.evaluationWeights ? withWeights(state.model, state.evaluation!.values, () => state.validate(indices)) : state.validate(indices);
+  times.computeEnd = clockMs();
+  const computeMs = times.computeEnd - times.computeStart;
+  const { count, lossSum, correct } = result;
+  const validation = { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count, lossSum, correct, computeMs, times: finish(state, times) };
+  session.write({ runId: state.runId, body: 'validation', validation });
+}
+
+function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, times: ShardTimesMsg, log: Logger, simulateComputeMs: number | undefined): void {
+  const indices = indicesToCompute(state, a, log);
+  if (indices === undefined) return;
+  times.computeStart = clockMs();
   if (simulateComputeMs !== undefined) {
     // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works.
     const zeros = { ...emptySums(state.gradientSpecs.map((s) => elementCount(s.shape))), count: indices.length };
-    setTimeout(() => sendGradient(session, state, a, zeros, simulateComputeMs), simulateComputeMs);
+    setTimeout(() => {
+      times.computeEnd = clockMs();
+      sendGradient(session, state, a, zeros, times);
+    }, simulateComputeMs);
     return;
   }
-  const start = process.hrtime.bigint();
   const sums = state.computer.compute({ indices, seed: a.seed });
-  sendGradient(session, state, a, sums, Number(process.hrtime.bigint() - start) / 1e6);
+  times.computeEnd = clockMs();
+  sendGradient(session, state, a, sums, times);
 }
 
-function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, computeMs: number): void {
+function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, times: ShardTimesMsg): void {
   const { header, parts } = encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
+  const computeMs = times.computeEnd - times.computeStart;
   session.write({
     runId: state.runId,
     body: 'gradient',
@@ -268,6 +290,7 @@ function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums:
       correct: sums.correct,
       computeMs,
       tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes },
+      times: finish(state, times),
     },
   });
   for (const c of chunksOf(parts)) session.write({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } });

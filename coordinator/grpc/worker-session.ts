@@ -172,6 +172,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
       weightsVersion: h.weightsVersion,
       shardId: h.shardId,
       computeMs: h.computeMs,
+      times: h.times ?? undefined,
       sums: { grads, count: h.count, lossSum: h.lossSum, correct: h.correct },
     });
     if (rejected === undefined) return;

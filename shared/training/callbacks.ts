@@ -13,6 +13,8 @@ export interface StepLogs {
   samples: number;
   lr: number;
   seconds: number;
+  /** Of `seconds`, the optimizer update (it ended just before this callback). */
+  applySeconds: number;
   /** Present in a cluster: workers that contributed to this step. */
   workers?: number;
 }

@@ -144,6 +144,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
         samples: sums.count,
         lr,
         seconds,
+        applySeconds,
         workers: input.source.lastWorkerCount,
       });
     }

@@ -67,6 +67,9 @@ function checkShardSums(field: string, r: ShardSumsMsg): void {
   checkCount(`${field}.correct`, r.correct, count);
   checkFinite(`${field}.lossSum`, r.lossSum);
   if (checkFinite(`${field}.computeMs`, r.computeMs) < 0) fail(`${field}.computeMs`, 'negative');
+  if (r.times !== null && r.times !== undefined) {
+    for (const [k, v] of Object.entries(r.times)) if (checkFinite(`${field}.times.${k}`, v) < 0) fail(`${field}.times.${k}`, 'negative');
+  }
 }
 
 export function checkGradientHeader(g: GradientHeaderMsg | null | undefined, maxBytes: number): GradientHeaderMsg {

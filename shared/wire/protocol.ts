@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import type { ShardTimes } from '../observability/clock';
 import type { ShardTask } from '../training/gradient-step';
 import { WireDType, WireFormatError } from './tensor-codec';
 
@@ -36,6 +37,7 @@ export interface JoinMsg {
   workerName: string;
   backend: string;
 }
+export type ShardTimesMsg = ShardTimes;
 /** Which shard a result answers, and its sums: what a gradient header and a validation result share. */
 export interface ShardSumsMsg {
   step: number;
@@ -45,6 +47,7 @@ export interface ShardSumsMsg {
   lossSum: number;
   correct: number;
   computeMs: number;
+  times?: ShardTimesMsg | null;
 }
 export interface GradientHeaderMsg extends ShardSumsMsg {
   tensors: TensorSetHeaderMsg | null;

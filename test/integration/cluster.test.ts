@@ -69,6 +69,31 @@ describe('the cluster matches one-process training', function () {
   });
 });
 
+describe('the timeline of a cluster run (trace.json)', function () {
+  this.timeout(600_000);
+
+  it("shows every step on the coordinator and each worker's phases inside it, on the coordinator's clock", () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const r = runCli(['local', '--workers', '2', '--model', 'mlp', '--epochs', '1', '--batch-size', '512', '--ema-decay', '0', '--backend', 'wasm', '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const events = JSON.parse(fs.readFileSync(path.join(runDir, 'trace.json'), 'utf8')) as { name: string; ph: string; pid: number; ts: number; dur: number; args?: { step?: number; name?: string } }[];
+    const processes = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args!.name!]));
+    assert.deepEqual([...processes.values()].sort(), ['coordinator', 'worker w1', 'worker w2']);
+    const steps = readSummary(runDir).steps_run as number;
+    assert.equal(steps, 15); // 7,200 training images in batches of 512
+    for (let step = 0; step < steps; step++) {
+      const span = events.find((e) => e.name === `step ${step}`);
+      assert.ok(span !== undefined, `no span for step ${step}`);
+      const computed = events.filter((e) => e.name === 'compute gradient' && e.args?.step === step);
+      assert.deepEqual(computed.map((e) => processes.get(e.pid)).sort(), ['worker w1', 'worker w2'], `step ${step}`);
+      for (const c of computed) assert.ok(c.ts >= span.ts && c.ts + c.dur <= span.ts + span.dur, `step ${step}: ${processes.get(c.pid)} computed outside the step`);
+    }
+    assert.equal(events.filter((e) => e.name === 'validate' && processes.get(e.pid)?.startsWith('worker')).length, 2);
+    const phases = readSummary(runDir).phases_ms as Record<string, number>;
+    assert.ok(phases.compute > 0 && phases.apply > 0, JSON.stringify(phases));
+  });
+});
+
 describe('gradfleet coordinator and gradfleet worker as separate processes', function () {
   this.timeout(600_000);
 

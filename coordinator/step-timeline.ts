@@ -1,0 +1,195 @@
+/**
+ * Where each step's time goes, phase by phase. The step scheduler tells it
+ * when a step starts, when each shard goes out and when its result is in;
+ * the training loop tells it how long the update took; each result carries
+ * the worker's own times (ShardTimes), which are moved onto the
+ * coordinator's clock with that worker's estimated offset (ClockOffset).
+ *
+ * Out of it come trace.json (every phase of every worker, Horovod-style
+ * timeline) and, past the warm-up, totals along each step's critical path:
+ * the shard whose result came in last.
+ */
+import type { ShardTimes } from '../shared/observability/clock';
+import type { TraceSpan } from '../shared/observability/chrome-trace';
+import type { ShardTask } from '../shared/training/gradient-step';
+import { WARMUP_STEPS } from '../shared/training/training-loop';
+import { ClockOffset } from './clock-offset';
+import type { ShardResult, StepObserver } from './step-scheduler';
+
+/** Milliseconds of one step along its critical path; they add up to the step's time. */
+export interface StepPhases {
+  /** Coordinator: reading and encoding the weights, writing them and the assignments, up to the last shard's. */
+  broadcast: number;
+  /** Weights and assignment on their way to the worker. */
+  toWorker: number;
+  /** Worker: receiving the weights, decoding them, writing them into the model. */
+  loadWeights: number;
+  compute: number;
+  /** Worker: encoding the gradient and handing it to the transport. */
+  encode: number;
+  /** The gradient on its way, until the coordinator holds all of it. */
+  toCoordinator: number;
+  /** Adding up the shards' sums. */
+  aggregate: number;
+  /** The optimizer update. */
+  apply: number;
+  /** The step's time not in any phase above. */
+  other: number;
+}
+
+export const PHASE_NAMES: (keyof StepPhases)[] = ['broadcast', 'toWorker', 'loadWeights', 'compute', 'encode', 'toCoordinator', 'aggregate', 'apply', 'other'];
+
+export interface PhaseTotals {
+  steps: number;
+  ms: StepPhases;
+}
+
+/** Where the timeline's spans go (trace.json); flushed once per step. */
+export interface SpanSink {
+  span(s: TraceSpan): void;
+  flush(): void;
+}
+
+interface ShardRecord {
+  workerId: string;
+  sentAt: number;
+  computeMs: number;
+  receivedAt?: number;
+  times?: ShardTimes;
+}
+
+interface OpenStep {
+  task: ShardTask;
+  step: number;
+  start: number;
+  shards: Map<string, ShardRecord>;
+  last?: ShardRecord;
+  gatheredAt?: number;
+}
+
+const COORDINATOR = 'coordinator';
+export const zeroPhases = (): StepPhases => ({ broadcast: 0, toWorker: 0, loadWeights: 0, compute: 0, encode: 0, toCoordinator: 0, aggregate: 0, apply: 0, other: 0 });
+
+export class StepTimeline implements StepObserver {
+  /** Past each process's first WARMUP_STEPS training steps, like the summary's steady figures. */
+  readonly steady: PhaseTotals = { steps: 0, ms: zeroPhases() };
+  private readonly clocks = new Map<string, ClockOffset>();
+  private open: OpenStep | undefined;
+  private trainSteps = 0;
+
+  constructor(private readonly sink?: SpanSink) {}
+
+  stepStarted(task: ShardTask, step: number, at: number): void {
+    this.open = { task, step, start: at, shards: new Map() };
+  }
+
+  shardSent(shardId: number, workerId: string, at: number): void {
+    this.open?.shards.set(`${shardId}/${workerId}`, { workerId, sentAt: at, computeMs: 0 });
+  }
+
+  shardDone(r: ShardResult, at: number): void {
+    const shard = this.open?.shards.get(`${r.shardId}/${r.workerId}`);
+    if (shard === undefined) return;
+    Object.assign(shard, { receivedAt: at, computeMs: r.computeMs, times: r.times?.computeStart ? r.times : undefined });
+    this.open!.last = shard;
+    if (shard.times !== undefined) {
+      const clock = this.clocks.get(r.workerId) ?? new ClockOffset();
+      this.clocks.set(r.workerId, clock);
+      clock.add({ sent: shard.sentAt, arrived: shard.times.assigned, answered: shard.times.sent, received: at });
+    }
+  }
+
+  /** Every result is in and added up. A validation round ends here; a training step goes on to the update. */
+  stepGathered(at: number): void {
+    const s = this.open;
+    if (s === undefined) return;
+    s.gatheredAt = at;
+    this.traceGathering(s);
+    for (const shard of s.shards.values()) this.traceShard(s, shard);
+    if (s.task === 'validate') {
+      this.coordinatorSpan(`validate (step ${s.step})`, s.start, at);
+      this.open = undefined;
+      this.sink?.flush();
+    }
+  }
+
+  /** The update of the open training step took `applyMs` and ended `at`; the step took `stepMs` in all. */
+  stepApplied(applyMs: number, stepMs: number, at: number): void {
+    const s = this.open;
+    if (s === undefined || s.task !== 'train' || s.gatheredAt === undefined) return;
+    this.open = undefined;
+    this.coordinatorSpan('apply', at - applyMs, at);
+    this.coordinatorSpan(`step ${s.step}`, s.start, at);
+    this.sink?.flush();
+    if (this.trainSteps++ < WARMUP_STEPS || s.last === undefined) return;
+    const phases = this.criticalPath(s, s.last, applyMs, stepMs);
+    this.steady.steps++;
+    for (const k of PHASE_NAMES) this.steady.ms[k] += phases[k];
+  }
+
+  /** The steady totals as milliseconds per step, for summary.json. */
+  perStep(): StepPhases {
+    const out = zeroPhases();
+    for (const k of PHASE_NAMES) out[k] = this.steady.ms[k] / Math.max(1, this.steady.steps);
+    return out;
+  }
+
+  private criticalPath(s: OpenStep, last: ShardRecord, applyMs: number, stepMs: number): StepPhases {
+    const p = zeroPhases();
+    p.broadcast = last.sentAt - s.start;
+    const received = last.receivedAt!;
+    const w = this.onCoordinatorClock(last);
+    if (w === undefined) {
+      // A worker that does not report its times: everything but its compute counts as transfer.
+      p.compute = last.computeMs;
+      p.toCoordinator = received - last.sentAt - last.computeMs;
+    } else {
+      const arrived = w.weightsReceived || w.assigned;
+      p.toWorker = arrived - last.sentAt;
+      p.loadWeights = w.computeStart - arrived;
+      p.compute = w.computeEnd - w.computeStart;
+      p.encode = w.sent - w.computeEnd;
+      p.toCoordinator = received - w.sent;
+    }
+    p.aggregate = s.gatheredAt! - received;
+    p.apply = applyMs;
+    p.other = stepMs - PHASE_NAMES.reduce((sum, k) => sum + p[k], 0);
+    return p;
+  }
+
+  /** The worker's times moved onto this clock; undefined when it sent none. */
+  private onCoordinatorClock(shard: ShardRecord): ShardTimes | undefined {
+    const t = shard.times;
+    const offset = this.clocks.get(shard.workerId)?.estimate()?.offsetMs;
+    if (t === undefined || offset === undefined) return undefined;
+    const at = (v: number) => (v === 0 ? 0 : v - offset);
+    return { weightsReceived: at(t.weightsReceived), assigned: at(t.assigned), computeStart: at(t.computeStart), computeEnd: at(t.computeEnd), sent: at(t.sent) };
+  }
+
+  private coordinatorSpan(name: string, start: number, end: number): void {
+    this.sink?.span({ name, process: COORDINATOR, thread: 'steps', start, end });
+  }
+
+  /** The coordinator's side of a step up to its results added up (traced first, so it is the top row). */
+  private traceGathering(s: OpenStep): void {
+    const lastSent = Math.max(s.start, ...[...s.shards.values()].map((x) => x.sentAt));
+    const lastIn = s.last?.receivedAt ?? lastSent;
+    this.coordinatorSpan('send weights and shards', s.start, lastSent);
+    this.coordinatorSpan('wait for results', lastSent, lastIn);
+    this.coordinatorSpan('aggregate', lastIn, s.gatheredAt!);
+  }
+
+  private traceShard(s: OpenStep, shard: ShardRecord): void {
+    const w = this.onCoordinatorClock(shard);
+    if (this.sink === undefined || w === undefined || shard.receivedAt === undefined) return;
+    const process = `worker ${shard.workerId}`;
+    const args = { step: s.step };
+    const span = (thread: string, name: string, start: number, end: number) => this.sink!.span({ name, process, thread, start, end, args });
+    const arrived = w.weightsReceived || w.assigned;
+    span('network', s.task === 'train' ? 'weights → worker' : 'shard → worker', shard.sentAt, arrived);
+    if (w.weightsReceived > 0) span('work', 'load weights', w.weightsReceived, w.computeStart);
+    span('work', s.task === 'train' ? 'compute gradient' : 'validate', w.computeStart, w.computeEnd);
+    span('work', 'encode and send', w.computeEnd, w.sent);
+    span('network', s.task === 'train' ? 'gradient → coordinator' : 'result → coordinator', w.sent, shard.receivedAt);
+  }
+}
