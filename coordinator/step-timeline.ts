@@ -61,6 +61,8 @@ interface ShardRecord {
 interface OpenStep {
   task: ShardTask;
   step: number;
+  /** Written to the trace (see TRACE_ALL_STEPS). */
+  traced: boolean;
   start: number;
   shards: Map<string, ShardRecord>;
   last?: ShardRecord;
@@ -68,6 +70,14 @@ interface OpenStep {
 }
 
 const COORDINATOR = 'coordinator';
+/**
+ * The trace holds every step up to this one, then one in TRACE_EVERY (and
+ * every validation round): about 1.5 KB per step and worker, so a long
+ * run's file stays in the megabytes while its start, where problems show,
+ * is complete.
+ */
+export const TRACE_ALL_STEPS = 1000;
+export const TRACE_EVERY = 50;
 export const zeroPhases = (): StepPhases => ({ broadcast: 0, toWorker: 0, loadWeights: 0, compute: 0, encode: 0, toCoordinator: 0, aggregate: 0, apply: 0, other: 0 });
 
 export class StepTimeline implements StepObserver {
@@ -80,7 +90,8 @@ export class StepTimeline implements StepObserver {
   constructor(private readonly sink?: SpanSink) {}
 
   stepStarted(task: ShardTask, step: number, at: number): void {
-    this.open = { task, step, start: at, shards: new Map() };
+    const traced = this.sink !== undefined && (task === 'validate' || step < TRACE_ALL_STEPS || step % TRACE_EVERY === 0);
+    this.open = { task, step, traced, start: at, shards: new Map() };
   }
 
   shardSent(shardId: number, workerId: string, at: number): void {
@@ -107,9 +118,9 @@ export class StepTimeline implements StepObserver {
     this.traceGathering(s);
     for (const shard of s.shards.values()) this.traceShard(s, shard);
     if (s.task === 'validate') {
-      this.coordinatorSpan(`validate (step ${s.step})`, s.start, at);
+      this.coordinatorSpan(s, `validate (step ${s.step})`, s.start, at);
       this.open = undefined;
-      this.sink?.flush();
+      if (s.traced) this.sink!.flush();
     }
   }
 
@@ -118,9 +129,9 @@ export class StepTimeline implements StepObserver {
     const s = this.open;
     if (s === undefined || s.task !== 'train' || s.gatheredAt === undefined) return;
     this.open = undefined;
-    this.coordinatorSpan('apply', at - applyMs, at);
-    this.coordinatorSpan(`step ${s.step}`, s.start, at);
-    this.sink?.flush();
+    this.coordinatorSpan(s, 'apply', at - applyMs, at);
+    this.coordinatorSpan(s, `step ${s.step}`, s.start, at);
+    if (s.traced) this.sink!.flush();
     if (this.trainSteps++ < WARMUP_STEPS || s.last === undefined) return;
     const phases = this.criticalPath(s, s.last, applyMs, stepMs);
     this.steady.steps++;
@@ -166,22 +177,22 @@ export class StepTimeline implements StepObserver {
     return { weightsReceived: at(t.weightsReceived), assigned: at(t.assigned), computeStart: at(t.computeStart), computeEnd: at(t.computeEnd), sent: at(t.sent) };
   }
 
-  private coordinatorSpan(name: string, start: number, end: number): void {
-    this.sink?.span({ name, process: COORDINATOR, thread: 'steps', start, end });
+  private coordinatorSpan(s: OpenStep, name: string, start: number, end: number): void {
+    if (s.traced) this.sink!.span({ name, process: COORDINATOR, thread: 'steps', start, end });
   }
 
   /** The coordinator's side of a step up to its results added up (traced first, so it is the top row). */
   private traceGathering(s: OpenStep): void {
     const lastSent = Math.max(s.start, ...[...s.shards.values()].map((x) => x.sentAt));
     const lastIn = s.last?.receivedAt ?? lastSent;
-    this.coordinatorSpan('send weights and shards', s.start, lastSent);
-    this.coordinatorSpan('wait for results', lastSent, lastIn);
-    this.coordinatorSpan('aggregate', lastIn, s.gatheredAt!);
+    this.coordinatorSpan(s, 'send weights and shards', s.start, lastSent);
+    this.coordinatorSpan(s, 'wait for results', lastSent, lastIn);
+    this.coordinatorSpan(s, 'aggregate', lastIn, s.gatheredAt!);
   }
 
   private traceShard(s: OpenStep, shard: ShardRecord): void {
     const w = this.onCoordinatorClock(shard);
-    if (this.sink === undefined || w === undefined || shard.receivedAt === undefined) return;
+    if (!s.traced || w === undefined || shard.receivedAt === undefined) return;
     const process = `worker ${shard.workerId}`;
     const args = { step: s.step };
     const span = (thread: string, name: string, start: number, end: number) => this.sink!.span({ name, process, thread, start, end, args });

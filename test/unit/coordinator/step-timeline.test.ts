@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import type { ShardResult } from '../../../coordinator/step-scheduler';
-import { PHASE_NAMES, StepTimeline } from '../../../coordinator/step-timeline';
+import { PHASE_NAMES, StepTimeline, TRACE_ALL_STEPS, TRACE_EVERY } from '../../../coordinator/step-timeline';
 import type { TraceSpan } from '../../../shared/observability/chrome-trace';
 import type { ShardTimes } from '../../../shared/observability/clock';
 import { WARMUP_STEPS } from '../../../shared/training/training-loop';
@@ -74,6 +74,15 @@ describe('the step timeline', () => {
     const p = timeline.perStep();
     const want = { broadcast: 1, toWorker: 0.4, loadWeights: 0.7, compute: 32.9, encode: 0.1, toCoordinator: 1, aggregate: 0.2, apply: 2, other: 0.2 };
     for (const k of PHASE_NAMES) assert.ok(Math.abs(p[k] - want[k]) < 1e-6, `${k}: ${p[k]}, expected ${want[k]}`);
+  });
+
+  it(`traces every step up to ${TRACE_ALL_STEPS}, then one in ${TRACE_EVERY}, and counts them all`, () => {
+    const sink = recorder();
+    const timeline = new StepTimeline(sink);
+    for (const step of [0, TRACE_ALL_STEPS - 1, TRACE_ALL_STEPS, TRACE_ALL_STEPS + 1, TRACE_ALL_STEPS + TRACE_EVERY]) trainStep(timeline, step, 1000 * step);
+    const traced = sink.spans.filter((s) => s.name.startsWith('step ')).map((s) => s.name);
+    assert.deepEqual(traced, ['step 0', `step ${TRACE_ALL_STEPS - 1}`, `step ${TRACE_ALL_STEPS}`, `step ${TRACE_ALL_STEPS + TRACE_EVERY}`]);
+    assert.equal(timeline.steady.steps, 0); // all five are this timeline's warm-up
   });
 
   it('traces a validation round but leaves it out of the training step figures', () => {
