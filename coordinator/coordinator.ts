@@ -85,7 +85,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPE[o.compress]);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
   fs.mkdirSync(o.runDir, { recursive: true });
-  const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'));
+  const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'), (err) => log.warn(`cannot write trace.json (${err.message}); the timeline stops here, training goes on`));
   const timeline = new StepTimeline(trace);
   const scheduler = new StepScheduler(
     membership,

@@ -44,4 +44,39 @@ describe('trace.json (Trace Event Format)', () => {
     const events = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>[];
     assert.deepEqual(events.filter((e) => e.ph === 'X').map((e) => e.name), ['step 0', 'step 1', 'step 2']);
   });
+
+  it("keeps a process's and thread's ids when a restarted run appends, and drops an event a crash cut short", () => {
+    const file = path.join(tmpDir(), 'trace.json');
+    const first = new ChromeTrace(file);
+    first.span(span('step 0', 1000));
+    first.span({ ...span('compute gradient', 1001), process: 'worker w2', thread: 'work' });
+    first.flush();
+    fs.appendFileSync(file, '\n,{"name":"step 1","ph":"X","ts":20'); // the process died mid-write
+    const second = new ChromeTrace(file);
+    second.span({ ...span('compute gradient', 3001), process: 'worker w1', thread: 'work' });
+    second.span({ ...span('compute gradient', 3002), process: 'worker w2', thread: 'work' });
+    second.close();
+    const events = JSON.parse(fs.readFileSync(file, 'utf8')) as { name: string; ph: string; pid: number; tid: number; ts: number }[];
+    const computed = events.filter((e) => e.name === 'compute gradient');
+    const [w2Before, w1, w2After] = computed;
+    assert.deepEqual([w2After.pid, w2After.tid], [w2Before.pid, w2Before.tid]);
+    assert.notEqual(w1.pid, w2Before.pid);
+    assert.equal(new Set(events.filter((e) => e.name === 'process_name').map((e) => e.pid)).size, 3);
+    assert.ok(!events.some((e) => e.name === 'step 1'));
+  });
+
+  it('stops at a failed write and says so once, without throwing', () => {
+    const dir = tmpDir();
+    const file = path.join(dir, 'trace.json');
+    const errors: string[] = [];
+    const trace = new ChromeTrace(file, (err) => errors.push(err.message));
+    fs.rmSync(file);
+    fs.mkdirSync(file); // appending to a directory fails, as a full disk would
+    trace.span(span('step 0', 1000));
+    trace.flush();
+    trace.span(span('step 1', 2000));
+    trace.close();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0], /EISDIR/);
+  });
 });
