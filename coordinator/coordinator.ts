@@ -28,7 +28,7 @@ import { CoordinatorMetrics } from './metrics';
 import { RunHistory } from './run-history';
 import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
-import { StepTimeline } from './step-timeline';
+import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
 import { runTrainingSession, SessionResult } from './training-session';
 import { WeightsBroadcast } from './weights-broadcast';
 
@@ -102,8 +102,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   );
   const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };
-  const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, timings: scheduler.timings });
-  const history = new RunHistory(scheduler.timings);
+  const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, phases: () => timeline.latest });
+  const history = new RunHistory(() => timeline.latest);
   const live = { state: 'waiting', step: 0, epoch: 0, last: undefined as StepLogs | undefined, epochLogs: undefined as EpochLogs | undefined };
   let packed: Buffer | undefined;
   const status = (): StatusReplyMsg => ({
@@ -228,17 +228,16 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       },
     ],
     extraSummary: () => {
-      const t = scheduler.steadyTimings;
+      const phases = timeline.perStep();
       return {
         compress: o.compress,
         bytes_sent: traffic.sent,
         bytes_received: traffic.received,
         model_parameters: run.model.countParams(),
-        // Per step past the warm-up: the slowest shard's compute, and the rest of the wait (encoding, network, decoding).
-        compute_ms: t.computeMs / Math.max(1, t.steps),
-        communication_ms: (t.waitMs - t.computeMs) / Math.max(1, t.steps),
-        // The same steps along their critical path, phase by phase (trace.json has every step and worker).
-        phases_ms: timeline.perStep(),
+        // Per step past the warm-up, along its critical path (trace.json has every step and worker).
+        compute_ms: phases.compute,
+        communication_ms: COMMUNICATION_PHASES.reduce((sum, k) => sum + phases[k], 0),
+        phases_ms: phases,
       };
     },
   }).then(

@@ -1,9 +1,24 @@
 /**
  * The live dashboard: one self-contained page (no external scripts, so it
  * works on a closed cluster network) that polls /api/run every second and
- * redraws loss and accuracy curves, the workers, the step-time breakdown and
- * the checkpoints.
+ * redraws loss and accuracy curves, the workers, the step-time breakdown (the
+ * step timeline's phases) and the checkpoints.
  */
+import { PHASE_NAMES, StepPhases } from './step-timeline';
+
+const PHASE_LABELS: Record<keyof StepPhases, string> = {
+  broadcast: 'broadcast',
+  toWorker: 'to worker',
+  loadWeights: 'load weights',
+  compute: 'compute',
+  encode: 'encode',
+  toCoordinator: 'to coordinator',
+  aggregate: 'aggregate',
+  apply: 'apply',
+  other: 'other',
+};
+const PHASES = JSON.stringify(PHASE_NAMES.map((k) => [k, PHASE_LABELS[k]]));
+
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -43,6 +58,9 @@ export const DASHBOARD_HTML = `<!doctype html>
 const NS = 'http://www.w3.org/2000/svg';
 function el(name, attrs) { const e = document.createElementNS(NS, name); for (const k in attrs) e.setAttribute(k, attrs[k]); return e; }
 function fmt(v, d) { return Number.isFinite(v) ? v.toFixed(d) : '-'; }
+// The step timeline's phases, in order, with their labels: the same split as trace.json and summary.json.
+const PHASES = ${PHASES};
+const COLORS = ['#9467bd', '#17becf', '#8c564b', '#2ca02c', '#bcbd22', '#1f77b4', '#7f7f7f', '#ff7f0e', '#d62728'];
 function draw(svg, steps, key, epochs, valKey, stepsPerEpoch) {
   while (svg.firstChild) svg.removeChild(svg.firstChild);
   const W = +svg.getAttribute('width'), H = +svg.getAttribute('height'), L = 50, B = 24, T = 8, R = 8;
@@ -75,12 +93,13 @@ async function refresh() {
       ', loss ' + fmt(s.loss, 4) + ', accuracy ' + fmt(s.accuracy, 4) + ', ' + fmt(s.samplesPerSecond, 0) + ' samples/s';
     draw(document.getElementById('loss-chart'), r.steps, 'loss', r.epochs, 'val_loss', r.stepsPerEpoch);
     draw(document.getElementById('accuracy-chart'), r.steps, 'accuracy', r.epochs, 'val_accuracy', r.stepsPerEpoch);
-    const b = r.breakdown, total = b.computeMs + b.communicationMs + b.updateMs || 1;
+    const b = r.breakdown, ms = (k) => Math.max(0, b[k]), total = PHASES.reduce((t, [k]) => t + ms(k), 0) || 1;
     const bar = document.getElementById('breakdown'); bar.innerHTML = '';
-    for (const [k, c] of [['computeMs', '#2ca02c'], ['communicationMs', '#1f77b4'], ['updateMs', '#ff7f0e']]) {
-      const d = document.createElement('div'); d.style.width = (100 * b[k] / total) + '%'; d.style.background = c; d.title = k; bar.appendChild(d);
-    }
-    document.getElementById('breakdown-text').textContent = 'compute ' + fmt(b.computeMs, 1) + ' ms, communication ' + fmt(b.communicationMs, 1) + ' ms, update ' + fmt(b.updateMs, 1) + ' ms';
+    PHASES.forEach(([k, label], i) => {
+      const d = document.createElement('div'); d.style.width = (100 * ms(k) / total) + '%'; d.style.background = COLORS[i % COLORS.length];
+      d.title = label + ' ' + fmt(ms(k), 1) + ' ms'; bar.appendChild(d);
+    });
+    document.getElementById('breakdown-text').textContent = PHASES.map(([k, label]) => label + ' ' + fmt(ms(k), 1) + ' ms').join(', ');
     rows(document.querySelector('#workers tbody'), s.workers.map(w => [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, ((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1) + ' s ago']));
     rows(document.querySelector('#checkpoints tbody'), r.checkpoints.slice(-10).reverse().map(c => [c.step, fmt(c.seconds * 1000, 0) + ' ms', new Date(c.at).toLocaleTimeString()]));
   } catch (err) {

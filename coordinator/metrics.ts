@@ -7,13 +7,13 @@
  */
 import * as client from 'prom-client';
 import type { EpochLogs, StepLogs, TrainingCallback } from '../shared/training/callbacks';
-import { stepPhases } from './step-phases';
-import type { StepTimings } from './step-scheduler';
+import { PHASE_NAMES, StepPhases } from './step-timeline';
 
 export interface MetricSources {
   liveWorkers: () => number;
   traffic: { sent: number; received: number };
-  timings: StepTimings;
+  /** The phases of the step that just ended (the step timeline's). */
+  phases: () => StepPhases | undefined;
 }
 
 /** A counter that mirrors a running total kept elsewhere. */
@@ -49,7 +49,7 @@ export class CoordinatorMetrics {
     this.stepSeconds = new client.Histogram({ name: 'gradfleet_step_duration_seconds', help: 'Wall time of a training step, from assignment to applied update', buckets, registers });
     this.phaseSeconds = new client.Histogram({
       name: 'gradfleet_step_phase_duration_seconds',
-      help: 'Parts of a step: compute (slowest shard), communication (the rest of the wait: encoding, network, decoding), update (aggregate, apply, callbacks)',
+      help: `Parts of a step along its critical path (the shard that came in last), as in trace.json: ${PHASE_NAMES.join(', ')}`,
       labelNames: ['phase'],
       buckets,
       registers,
@@ -83,14 +83,11 @@ export class CoordinatorMetrics {
   }
 
   callback(): TrainingCallback {
-    const phases = stepPhases(this.sources.timings);
     return {
       onStepEnd: (s: StepLogs) => {
-        const p = phases(s.seconds);
         this.stepSeconds.observe(s.seconds);
-        this.phaseSeconds.observe({ phase: 'compute' }, p.computeMs / 1000);
-        this.phaseSeconds.observe({ phase: 'communication' }, p.communicationMs / 1000);
-        this.phaseSeconds.observe({ phase: 'update' }, p.updateMs / 1000);
+        const p = this.sources.phases();
+        for (const phase of PHASE_NAMES) if (p !== undefined) this.phaseSeconds.observe({ phase }, Math.max(0, p[phase]) / 1000);
         this.steps.inc();
         if (s.seconds > 0) this.samplesPerSecond.set(s.samples / s.seconds);
         this.loss.set({ split: 'train' }, s.loss);

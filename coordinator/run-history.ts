@@ -5,8 +5,7 @@
  * long run keeps its whole shape in constant memory.
  */
 import type { EpochLogs, StepLogs, TrainingCallback } from '../shared/training/callbacks';
-import { StepBreakdown, stepPhases } from './step-phases';
-import type { StepTimings } from './step-scheduler';
+import { PHASE_NAMES, StepPhases, zeroPhases } from './step-timeline';
 
 export interface StepPoint {
   step: number;
@@ -19,28 +18,24 @@ export class RunHistory implements TrainingCallback {
   readonly steps: StepPoint[] = [];
   readonly epochs: EpochLogs[] = [];
   readonly checkpoints: { step: number; seconds: number; at: number }[] = [];
-  /** Mean over the last steps (exponentially weighted, 0.9). */
-  breakdown: StepBreakdown = { computeMs: 0, communicationMs: 0, updateMs: 0 };
+  /** The step timeline's phases, averaged over the last steps (exponentially weighted, 0.9). */
+  breakdown: StepPhases = zeroPhases();
   private stride = 1;
-  private readonly phases: (stepSeconds: number) => StepBreakdown;
   private lastStep = 0;
+  private averaged = 0;
 
   constructor(
-    timings: StepTimings,
+    private readonly phases: () => StepPhases | undefined,
     private readonly maxPoints = 2000,
-  ) {
-    this.phases = stepPhases(timings);
-  }
+  ) {}
 
   onStepEnd(s: StepLogs): void {
     this.lastStep = s.step;
-    const now = this.phases(s.seconds);
-    const b = this.breakdown;
-    this.breakdown = b.computeMs === 0 && b.updateMs === 0 ? now : {
-      computeMs: 0.9 * b.computeMs + 0.1 * now.computeMs,
-      communicationMs: 0.9 * b.communicationMs + 0.1 * now.communicationMs,
-      updateMs: 0.9 * b.updateMs + 0.1 * now.updateMs,
-    };
+    const now = this.phases();
+    if (now !== undefined) {
+      const w = this.averaged++ === 0 ? 1 : 0.1;
+      for (const k of PHASE_NAMES) this.breakdown[k] = (1 - w) * this.breakdown[k] + w * now[k];
+    }
     if (s.step % this.stride !== 0) return;
     this.steps.push({ step: s.step, loss: s.loss, accuracy: s.accuracy, samplesPerSecond: s.seconds > 0 ? s.samples / s.seconds : 0 });
     if (this.steps.length > this.maxPoints) {

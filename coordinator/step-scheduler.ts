@@ -15,7 +15,7 @@ import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
-import { GradientSource, StepWork, totalsFor } from '../shared/training/training-loop';
+import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
 
@@ -63,15 +63,6 @@ interface PendingShard {
   result?: GradientSums;
 }
 
-/** Where step time goes, summed over steps (milliseconds). */
-export interface StepTimings {
-  steps: number;
-  /** From the first assignment to the last accepted gradient. */
-  waitMs: number;
-  /** The slowest shard's own compute time, per step. */
-  computeMs: number;
-}
-
 /** Validation indices and how to judge them: with the weights workers train with, or with the evaluation (EMA) weights. */
 export interface ValidationWork {
   step: number;
@@ -93,10 +84,6 @@ interface Job {
 
 export class StepScheduler implements GradientSource {
   lastWorkerCount = 0;
-  readonly timings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
-  /** The same, past the warm-up steps (WARMUP_STEPS in the training loop). */
-  readonly steadyTimings: StepTimings = { steps: 0, waitMs: 0, computeMs: 0 };
-  private stepComputeMs = 0;
   private weightsVersion = 0;
   private current: Job | undefined;
   private readonly recentMsPerSample: number[] = [];
@@ -129,14 +116,7 @@ export class StepScheduler implements GradientSource {
   }
 
   async computeBatch(work: StepWork): Promise<GradientSums> {
-    const started = process.hrtime.bigint();
     const shards = await this.run({ task: 'train', step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false }, work.indices);
-    const waitMs = Number(process.hrtime.bigint() - started) / 1e6;
-    for (const t of totalsFor(this.timings, this.steadyTimings)) {
-      t.steps++;
-      t.waitMs += waitMs;
-      t.computeMs += this.stepComputeMs;
-    }
     if (shards.length === 0) return emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
     // Shard results are buffers of their own: the first one becomes the total.
     const total = shards[0].result!;
@@ -168,7 +148,6 @@ export class StepScheduler implements GradientSource {
       .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
       .filter((s) => s.indices.length > 0);
     if (job.task === 'train') this.lastWorkerCount = members.length;
-    this.stepComputeMs = 0;
     await new Promise<void>((settle, fail) => {
       this.current = { ...job, shards, settle, fail };
       if (shards.length === 0) settle();
@@ -196,7 +175,6 @@ export class StepScheduler implements GradientSource {
     clearTimeout(shard.timer);
     shard.result = r.sums;
     this.observer?.shardDone(r, clockMs());
-    this.stepComputeMs = Math.max(this.stepComputeMs, r.computeMs);
     if (r.task === 'train') {
       // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
       this.recentMsPerSample.push(r.computeMs / Math.max(1, r.sums.count));

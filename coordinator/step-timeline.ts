@@ -6,8 +6,9 @@
  * coordinator's clock with that worker's estimated offset (ClockOffset).
  *
  * Out of it come trace.json (every phase of every worker, Horovod-style
- * timeline) and, past the warm-up, totals along each step's critical path:
- * the shard whose result came in last.
+ * timeline) and each step's phases along its critical path, the shard
+ * whose result came in last: the latest step's for Prometheus and the
+ * dashboard, totals past the warm-up for summary.json.
  */
 import type { ShardTimes } from '../shared/observability/clock';
 import type { TraceSpan } from '../shared/observability/chrome-trace';
@@ -38,6 +39,8 @@ export interface StepPhases {
 }
 
 export const PHASE_NAMES: (keyof StepPhases)[] = ['broadcast', 'toWorker', 'loadWeights', 'compute', 'encode', 'toCoordinator', 'aggregate', 'apply', 'other'];
+/** The phases that move weights and gradients: the summary's communication_ms. */
+export const COMMUNICATION_PHASES: (keyof StepPhases)[] = ['broadcast', 'toWorker', 'loadWeights', 'encode', 'toCoordinator'];
 
 export interface PhaseTotals {
   steps: number;
@@ -83,6 +86,8 @@ export const zeroPhases = (): StepPhases => ({ broadcast: 0, toWorker: 0, loadWe
 export class StepTimeline implements StepObserver {
   /** Past each process's first WARMUP_STEPS training steps, like the summary's steady figures. */
   readonly steady: PhaseTotals = { steps: 0, ms: zeroPhases() };
+  /** The last training step's phases (undefined before the first). */
+  latest: StepPhases | undefined;
   private readonly clocks = new Map<string, ClockOffset>();
   private open: OpenStep | undefined;
   private trainSteps = 0;
@@ -132,8 +137,9 @@ export class StepTimeline implements StepObserver {
     this.coordinatorSpan(s, 'apply', at - applyMs, at);
     this.coordinatorSpan(s, `step ${s.step}`, s.start, at);
     if (s.traced) this.sink!.flush();
-    if (this.trainSteps++ < WARMUP_STEPS || s.last === undefined) return;
-    const phases = this.criticalPath(s, s.last, applyMs, stepMs);
+    if (s.last === undefined) return;
+    const phases = (this.latest = this.criticalPath(s, s.last, applyMs, stepMs));
+    if (this.trainSteps++ < WARMUP_STEPS) return;
     this.steady.steps++;
     for (const k of PHASE_NAMES) this.steady.ms[k] += phases[k];
   }

@@ -61,7 +61,7 @@ export interface TrainingLoopInput {
 export const WARMUP_STEPS = 5;
 
 /** The running totals a step adds to: every step counts in `all`, and past the warm-up in `steady` too. */
-export function totalsFor<T extends { steps: number }>(all: T, steady: T): T[] {
+function totalsFor<T extends { steps: number }>(all: T, steady: T): T[] {
   return all.steps < WARMUP_STEPS ? [all] : [all, steady];
 }
 

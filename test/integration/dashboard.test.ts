@@ -50,7 +50,8 @@ describe('the live dashboard', function () {
       const after = await points();
       assert.ok(after > before, `the loss curve grew from ${before} to ${after} points`);
       assert.match(await page.textContent('#headline') ?? '', /keras-cnn on mnist-sample: training, epoch \d\/2, step \d+/);
-      assert.match(await page.textContent('#breakdown-text') ?? '', /compute [\d.]+ ms, communication [\d.]+ ms, update [\d.]+ ms/);
+      assert.match(await page.textContent('#breakdown-text') ?? '', /^broadcast [\d.]+ ms, to worker [\d.]+ ms, load weights [\d.]+ ms, compute [\d.]+ ms, encode [\d.]+ ms, to coordinator [\d.]+ ms, aggregate [\d.]+ ms, apply [\d.]+ ms, other [\d.]+ ms$/);
+      assert.equal(await page.$$eval('#breakdown div', (ds) => ds.length), 9);
       fs.mkdirSync(path.dirname(SCREENSHOT), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       console.log(`      screenshot: ${SCREENSHOT}`);

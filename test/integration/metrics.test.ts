@@ -46,7 +46,7 @@ describe('Prometheus metrics on --metrics-port', function () {
     assert.equal(sample(text, 'gradfleet_live_workers'), 1);
     assert.ok(sample(text, 'gradfleet_sent_bytes_total') > 0 && sample(text, 'gradfleet_received_bytes_total') > 0);
     assert.ok(sample(text, 'gradfleet_checkpoint_duration_seconds_count') >= 4);
-    assert.ok(sample(text, 'gradfleet_step_phase_duration_seconds_count{phase="compute"}') >= 20);
+    for (const phase of ['broadcast', 'compute', 'toCoordinator', 'apply']) assert.ok(sample(text, `gradfleet_step_phase_duration_seconds_count{phase="${phase}"}`) >= 20, phase);
     assert.ok(sample(text, 'gradfleet_rejected_messages_total{kind="unauthenticated"}') >= 1);
     const loss = sample(text, 'gradfleet_loss{split="train"}');
     assert.ok(loss > 0 && loss < 5);
