@@ -12,6 +12,7 @@ export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
     minWorkers: v.minWorkers as number,
     maxWorkers: v.maxWorkers as number,
     compress: v.compress as CoordinatorOptions['compress'],
+    topkRatio: v.topkRatio as number,
     shardDeadlineFactor: v.shardDeadlineFactor as number,
     shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
     minShardDeadline: v.minShardDeadline as number,

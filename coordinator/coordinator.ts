@@ -18,7 +18,7 @@ import { isTls, serverCredentials } from '../shared/security/tls';
 import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
 import { prepareRun } from '../shared/training/run-setup';
 import { readWeights } from '../shared/training/weights';
-import type { WireDType } from '../shared/wire/tensor-codec';
+import type { DenseDType, WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
 import { ConcurrencyLimit, RateLimit } from './admission';
@@ -37,7 +37,9 @@ export interface CoordinatorOptions extends TrainingOptions {
   port: number;
   minWorkers: number;
   maxWorkers: number;
-  compress: 'none' | 'fp16' | 'bf16';
+  compress: 'none' | 'fp16' | 'bf16' | 'topk';
+  /** --compress topk: the fraction of each gradient tensor's entries a worker sends. */
+  topkRatio: number;
   shardDeadlineFactor: number;
   /** throughput: shards follow measured samples/s (the default); equal: the same size for all. */
   shardSizing: 'throughput' | 'equal';
@@ -64,11 +66,17 @@ export interface CoordinatorHandle {
   stop(reason: string): Promise<void>;
 }
 
-const WIRE_DTYPE: Record<CoordinatorOptions['compress'], WireDType> = { none: 'float32', fp16: 'float16', bf16: 'bfloat16' };
+/** What travels for each --compress: gradients up, and weights (in full, or their change) down. */
+const WIRE_DTYPES: Record<CoordinatorOptions['compress'], { gradients: WireDType; weights: DenseDType }> = {
+  none: { gradients: 'float32', weights: 'float32' },
+  fp16: { gradients: 'float16', weights: 'float16' },
+  bf16: { gradients: 'bfloat16', weights: 'bfloat16' },
+  topk: { gradients: 'topk', weights: 'float16' },
+};
 
 /** Deterministic runs send exact float64 partial sums; compression would undo what they are for. */
 function gradientDtype(o: CoordinatorOptions): WireDType {
-  if (o.microBatch === 0) return WIRE_DTYPE[o.compress];
+  if (o.microBatch === 0) return WIRE_DTYPES[o.compress].gradients;
   if (o.compress !== 'none') throw new ConfigError(`--micro-batch (deterministic sums) and --compress ${o.compress} exclude each other`);
   return 'float64';
 }
@@ -82,7 +90,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const dtype = gradientDtype(o);
   const run = await prepareRun(o);
   const membership = new Membership(o.maxWorkers);
-  const weights = new WeightsBroadcast(run.model, WIRE_DTYPE[o.compress]);
+  const weights = new WeightsBroadcast(run.model, WIRE_DTYPES[o.compress].weights);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
   fs.mkdirSync(o.runDir, { recursive: true });
   const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'), (err) => log.warn(`cannot write trace.json (${err.message}); the timeline stops here, training goes on`));
@@ -164,6 +172,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         augmentRotate: o.augment?.rotate ?? 0,
         heartbeatIntervalMs: heartbeats.intervalMs,
         microBatch: o.microBatch,
+        topkRatio: o.compress === 'topk' ? o.topkRatio : 0,
       },
     },
   });

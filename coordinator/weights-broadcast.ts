@@ -16,7 +16,7 @@
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { addInto, readWeights } from '../shared/training/weights';
-import { chunksOf, encodeTensorSet, TensorSetAssembler, TensorSetHeader, TensorSpec, WireDType } from '../shared/wire/tensor-codec';
+import { chunksOf, encodeTensorSet, TensorSetAssembler, TensorSetHeader, TensorSpec, DenseDType } from '../shared/wire/tensor-codec';
 
 export interface EncodedWeights {
   version: number;
@@ -25,7 +25,7 @@ export interface EncodedWeights {
   chunks: { offset: number; data: Uint8Array }[];
 }
 
-function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: WireDType, delta: boolean): EncodedWeights {
+function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean): EncodedWeights {
   const { header, parts } = encodeTensorSet(values, specs, dtype);
   return { version, delta, header, chunks: [...chunksOf(parts)] };
 }
@@ -41,7 +41,7 @@ export class WeightsBroadcast {
 
   constructor(
     private readonly model: LayersModel,
-    private readonly dtype: WireDType = 'float32',
+    private readonly dtype: DenseDType = 'float32',
   ) {
     this.specs = model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
     if (dtype !== 'float32') this.replica = readWeights(model);

@@ -32,7 +32,8 @@ import {
   wireDType,
   WorkerMessage,
 } from '../shared/wire/protocol';
-import { chunksOf, elementCount, encodeTensorSet, TensorSetAssembler, WireDType } from '../shared/wire/tensor-codec';
+import { chunksOf, elementCount, encodeTensorSet, TensorSetAssembler, TensorSetHeader, WireDType } from '../shared/wire/tensor-codec';
+import { TopKCompressor } from '../shared/wire/top-k';
 import { backoffDelay } from './backoff';
 import { obtainDataset } from './dataset-cache';
 
@@ -64,6 +65,8 @@ interface RunState {
   /** Loss and accuracy sums over training-set indices, with the model's weights as they are. */
   validate: (indices: Uint32Array) => EvaluationResult;
   dtype: WireDType;
+  /** --compress topk: what this worker has not sent yet (error feedback), kept across reconnections. */
+  topk?: TopKCompressor;
   weightsVersion: number;
   /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
   evaluation?: { version: number; values: Float32Array[] };
@@ -114,13 +117,17 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     state?.model.dispose();
     const model = (await tfl.models.modelFromJSON(JSON.parse(welcome.modelTopologyJson))) as tfl.LayersModel;
     const augment = welcome.augmentShift > 0 || welcome.augmentRotate > 0 ? { shift: welcome.augmentShift, rotate: welcome.augmentRotate } : undefined;
+    const dtype = wireDType(welcome.gradientDtype);
+    const gradientSizes = model.trainableWeights.map((w) => w.read().size);
+    if (dtype === 'topk' && !(welcome.topkRatio > 0 && welcome.topkRatio <= 1)) throw new SessionOver(`the coordinator asked for top-k gradients with ratio ${welcome.topkRatio}`, false);
     return {
       runId: welcome.runId,
       topology: welcome.modelTopologyJson,
       model,
       computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment, microBatch: welcome.microBatch }),
       validate: (indices) => evaluate({ model, set: dataset.train, shape: dataset.shape, numClasses: identity.numClasses, indices }),
-      dtype: wireDType(welcome.gradientDtype),
+      dtype,
+      topk: dtype === 'topk' ? new TopKCompressor(gradientSizes, welcome.topkRatio) : undefined,
       weightsVersion: -1,
       weightsArrivedAt: 0,
       gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
@@ -275,8 +282,15 @@ function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, tim
   sendGradient(session, state, a, sums, times);
 }
 
+/** The gradient as it travels: dense in the run's dtype, or its largest entries (the rest stays in the residual). */
+function encodeGradient(state: RunState, sums: GradientSums): { header: TensorSetHeader; parts: Uint8Array[] } {
+  if (state.dtype !== 'topk') return encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
+  const { kept, parts } = state.topk!.compress(sums.grads);
+  return { header: { tensors: state.gradientSpecs, dtype: 'topk', totalBytes: parts.reduce((n, p) => n + p.byteLength, 0), kept }, parts };
+}
+
 function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, times: ShardTimesMsg): void {
-  const { header, parts } = encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
+  const { header, parts } = encodeGradient(state, sums);
   const computeMs = times.computeEnd - times.computeStart;
   session.write({
     runId: state.runId,
@@ -289,7 +303,7 @@ function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums:
       lossSum: sums.lossSum,
       correct: sums.correct,
       computeMs,
-      tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes },
+      tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes, kept: header.kept },
       times: finish(state, times),
     },
   });

@@ -156,7 +156,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (header.tensors === null) return drop('gradient without a tensor header');
     if (wireDType(header.tensors.dtype) !== ctx.gradientDtype) return drop(`gradient in ${header.tensors.dtype}, the run uses ${ctx.gradientDtype}`);
     const assembler = new TensorSetAssembler(
-      { tensors: header.tensors.tensors, dtype: ctx.gradientDtype, totalBytes: header.tensors.totalBytes },
+      { tensors: header.tensors.tensors, dtype: ctx.gradientDtype, totalBytes: header.tensors.totalBytes, kept: header.tensors.kept },
       ctx.gradientSpecs,
       ctx.maxTensorBytes,
     );

@@ -11,7 +11,7 @@ import { MAX_CHUNK_BYTES, WireFormatError } from './tensor-codec';
 export const MAX_ID_LENGTH = 128;
 export const MAX_TENSORS = 4096;
 export const MAX_RANK = 8;
-const KNOWN_DTYPES = new Set(['DTYPE_FLOAT32', 'DTYPE_FLOAT16', 'DTYPE_BFLOAT16', 'DTYPE_FLOAT64']);
+const KNOWN_DTYPES = new Set(['DTYPE_FLOAT32', 'DTYPE_FLOAT16', 'DTYPE_BFLOAT16', 'DTYPE_FLOAT64', 'DTYPE_TOPK_FLOAT32']);
 
 function fail(field: string, why: string): never {
   throw new WireFormatError(`${field}: ${why}`);
@@ -46,6 +46,9 @@ function checkTensorSetHeader(field: string, h: TensorSetHeaderMsg | null | unde
     t.shape.forEach((d, j) => checkCount(`${field}.tensors[${i}].shape[${j}]`, d, 2 ** 31));
   });
   checkCount(`${field}.totalBytes`, h.totalBytes, maxBytes);
+  const kept = h.kept ?? [];
+  if (!Array.isArray(kept) || kept.length > MAX_TENSORS) fail(`${field}.kept`, `more than ${MAX_TENSORS} counts`);
+  kept.forEach((k, i) => checkCount(`${field}.kept[${i}]`, k, 2 ** 31));
   return h;
 }
 

@@ -10,13 +10,16 @@ import type { ShardTimes } from '../observability/clock';
 import type { ShardTask } from '../training/gradient-step';
 import { WireDType, WireFormatError } from './tensor-codec';
 
-/** 2: validation shards (Assignment.task, ValidationResult, evaluation weights). */
-export const PROTOCOL_VERSION = 2;
+/**
+ * 2: validation shards (Assignment.task, ValidationResult, evaluation weights).
+ * 3: top-k gradients (DTYPE_TOPK_FLOAT32, TensorSetHeader.kept, Welcome.topk_ratio), ShardTimes.
+ */
+export const PROTOCOL_VERSION = 3;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
 
-export type DTypeName = 'DTYPE_FLOAT32' | 'DTYPE_FLOAT16' | 'DTYPE_BFLOAT16' | 'DTYPE_FLOAT64';
+export type DTypeName = 'DTYPE_FLOAT32' | 'DTYPE_FLOAT16' | 'DTYPE_BFLOAT16' | 'DTYPE_FLOAT64' | 'DTYPE_TOPK_FLOAT32';
 
 export interface TensorSpecMsg {
   name: string;
@@ -26,6 +29,8 @@ export interface TensorSetHeaderMsg {
   tensors: TensorSpecMsg[];
   dtype: DTypeName;
   totalBytes: number;
+  /** Top-k sets only (the loader decodes it as [] otherwise). */
+  kept?: number[];
 }
 export interface ChunkMsg {
   offset: number;
@@ -84,6 +89,7 @@ export interface WelcomeMsg {
   gradientDtype: DTypeName;
   heartbeatIntervalMs: number;
   microBatch: number;
+  topkRatio: number;
 }
 export interface WeightsHeaderMsg {
   version: number;
@@ -188,6 +194,7 @@ const DTYPE_NAMES: Record<WireDType, DTypeName> = {
   float16: 'DTYPE_FLOAT16',
   bfloat16: 'DTYPE_BFLOAT16',
   float64: 'DTYPE_FLOAT64',
+  topk: 'DTYPE_TOPK_FLOAT32',
 };
 
 /** The codec's dtype for an enum name; an unknown name (a newer or hostile peer) is a format error. */

@@ -7,8 +7,14 @@
  */
 import * as os from 'node:os';
 import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from './half-precision';
+import { expandTopK } from './top-k';
+import { WireFormatError } from './wire-format-error';
 
-export type WireDType = 'float32' | 'float16' | 'bfloat16' | 'float64';
+export { WireFormatError };
+
+/** topk: sparse (index, float32) pairs per tensor, see top-k.ts; the others are dense. */
+export type WireDType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'topk';
+export type DenseDType = Exclude<WireDType, 'topk'>;
 /** Tensor values in memory: float32, or float64 for exact partial sums. */
 export type FloatArray = Float32Array | Float64Array;
 
@@ -21,13 +27,16 @@ export interface TensorSetHeader {
   tensors: TensorSpec[];
   dtype: WireDType;
   totalBytes: number;
+  /** topk only: entries sent of each tensor. */
+  kept?: number[];
 }
 
 export const MAX_CHUNK_BYTES = 1 << 20;
 
 if (os.endianness() !== 'LE') throw new Error('gradfleet needs a little-endian host: tensors travel as little-endian bytes');
 
-export function bytesPerElement(dtype: WireDType): number {
+/** Bytes per element of a dense dtype. */
+export function bytesPerElement(dtype: DenseDType): number {
   return dtype === 'float64' ? 8 : dtype === 'float32' ? 4 : 2;
 }
 
@@ -36,7 +45,7 @@ export function elementCount(shape: readonly number[]): number {
 }
 
 /** The bytes of each tensor, in order: views where the array already has the wire dtype, converted copies otherwise. */
-export function encodeTensorSet(values: FloatArray[], specs: TensorSpec[], dtype: WireDType): { header: TensorSetHeader; parts: Uint8Array[] } {
+export function encodeTensorSet(values: FloatArray[], specs: TensorSpec[], dtype: DenseDType): { header: TensorSetHeader; parts: Uint8Array[] } {
   const parts = values.map((v) => {
     const bytes = (a: FloatArray) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     if (dtype === 'float64') return bytes(v instanceof Float64Array ? v : Float64Array.from(v));
@@ -76,8 +85,15 @@ export function* chunksOf(parts: Uint8Array[], max = MAX_CHUNK_BYTES): Generator
   if (pendingBytes > 0) yield flush();
 }
 
-/** Why a tensor set header or chunk is unacceptable. */
-export class WireFormatError extends Error {}
+/** The size of a topk set: 8 bytes (index and value) per kept entry, no more entries than a tensor has. */
+function sparseBytes(header: TensorSetHeader): number {
+  const kept = header.kept ?? [];
+  if (kept.length !== header.tensors.length) throw new WireFormatError(`top-k set says how many entries ${kept.length} tensors kept, it has ${header.tensors.length}`);
+  return header.tensors.reduce((bytes, t, i) => {
+    if (kept[i] > elementCount(t.shape)) throw new WireFormatError(`tensor ${i} keeps ${kept[i]} entries of ${elementCount(t.shape)}`);
+    return bytes + 8 * kept[i];
+  }, 0);
+}
 
 /**
  * Collects the chunks of one tensor set, in order, into a buffer sized from
@@ -95,14 +111,13 @@ export class TensorSetAssembler {
     if (header.tensors.length !== expected.length) {
       throw new WireFormatError(`tensor set has ${header.tensors.length} tensors, expected ${expected.length}`);
     }
-    let bytes = 0;
     header.tensors.forEach((t, i) => {
       const want = expected[i].shape;
       if (t.shape.length !== want.length || t.shape.some((d, j) => d !== want[j])) {
         throw new WireFormatError(`tensor ${i} (${expected[i].name}) has shape [${t.shape}], expected [${want}]`);
       }
-      bytes += elementCount(t.shape) * bytesPerElement(header.dtype);
     });
+    const bytes = header.dtype === 'topk' ? sparseBytes(header) : header.tensors.reduce((n, t) => n + elementCount(t.shape) * bytesPerElement(header.dtype as DenseDType), 0);
     if (header.totalBytes !== bytes) throw new WireFormatError(`header says ${header.totalBytes} bytes, the shapes need ${bytes}`);
     if (bytes > maxBytes) throw new WireFormatError(`tensor set of ${bytes} bytes exceeds the limit of ${maxBytes}`);
     this.buffer = new Uint8Array(bytes);
@@ -125,21 +140,23 @@ export class TensorSetAssembler {
   /** The tensors as float32, or float64 when they travelled so (views into the buffer for both). */
   values(): FloatArray[] {
     if (!this.complete) throw new WireFormatError('tensor set is incomplete');
+    const dtype = this.header.dtype;
+    if (dtype === 'topk') return expandTopK(this.buffer, this.header.tensors.map((t) => elementCount(t.shape)), this.header.kept!);
     const out: FloatArray[] = [];
     let at = 0;
     for (const t of this.header.tensors) {
       const n = elementCount(t.shape);
-      if (this.header.dtype === 'float64') {
+      if (dtype === 'float64') {
         out.push(new Float64Array(this.buffer.buffer, this.buffer.byteOffset + at, n));
-      } else if (this.header.dtype === 'float32') {
+      } else if (dtype === 'float32') {
         out.push(new Float32Array(this.buffer.buffer, this.buffer.byteOffset + at, n));
       } else {
         const half = new Uint16Array(this.buffer.buffer, this.buffer.byteOffset + at, n);
         const f = new Float32Array(n);
-        (this.header.dtype === 'float16' ? fromFloat16 : fromBfloat16)(half, f);
+        (dtype === 'float16' ? fromFloat16 : fromBfloat16)(half, f);
         out.push(f);
       }
-      at += n * bytesPerElement(this.header.dtype);
+      at += n * bytesPerElement(dtype);
     }
     return out;
   }

@@ -123,6 +123,10 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
     expectOneLineError(runCli(['baseline', '--model', file, '--epochs', '1']), /model\.json: not valid JSON/);
   });
 
+  it('compression with deterministic sums', () =>
+    expectOneLineError(runCli(['local', '--workers', '1', '--compress', 'topk', '--micro-batch', '16', '--epochs', '1']), /--micro-batch \(deterministic sums\) and --compress topk exclude each other/));
+  it('a top-k ratio outside (0, 1]', () => expectOneLineError(runCli(['local', '--compress', 'topk', '--topk-ratio', '1.5']), /--topk-ratio .*1\.5/));
+
   it('evaluate on a directory without a model', () => expectOneLineError(runCli(['evaluate', '--checkpoint', tmpDir()]), /no model\.json here/));
 });
 

@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from '../../../../shared/wire/half-precision';
-import { chunksOf, encodeTensorSet, TensorSetAssembler, WireDType } from '../../../../shared/wire/tensor-codec';
+import { chunksOf, encodeTensorSet, TensorSetAssembler, DenseDType } from '../../../../shared/wire/tensor-codec';
 import { mulberry32 } from '../../../../shared/random';
 
 const rand = mulberry32(3);
@@ -10,7 +10,7 @@ const specs = [
 ];
 const values = specs.map((s) => Float32Array.from({ length: s.shape.reduce((a, b) => a * b) }, () => (rand() - 0.5) * 0.02));
 
-function roundTrip(dtype: WireDType, maxChunk?: number): { out: Float32Array[]; chunks: number; bytes: number } {
+function roundTrip(dtype: DenseDType, maxChunk?: number): { out: Float32Array[]; chunks: number; bytes: number } {
   const { header, parts } = encodeTensorSet(values, specs, dtype);
   const assembler = new TensorSetAssembler(header, specs, 1 << 30);
   let chunks = 0;
@@ -41,7 +41,7 @@ describe('tensor sets on the wire', () => {
   for (const [dtype, relative] of [
     ['float16', 2 ** -11],
     ['bfloat16', 2 ** -8],
-  ] as [WireDType, number][]) {
+  ] as [DenseDType, number][]) {
     it(`${dtype} halves the bytes and keeps each value within its rounding error (${relative.toExponential(1)} relative)`, () => {
       const { out, bytes } = roundTrip(dtype, 4096);
       assert.equal(bytes, (300_000 + 7) * 2);

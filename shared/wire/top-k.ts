@@ -1,0 +1,122 @@
+/**
+ * Top-k gradient sparsification with error feedback (`--compress topk`):
+ * of each tensor, only the k entries largest in magnitude travel, as
+ * (index, float32 value) pairs; the rest stays behind in a residual that is
+ * added to the next gradient, so nothing is dropped, only delayed (Lin et
+ * al. 2018, "Deep Gradient Compression"; Stich et al. 2018, "Sparsified SGD
+ * with Memory"). The worker keeps the residual; the coordinator sees dense
+ * tensors with zeros where nothing was sent.
+ *
+ * On the wire, per tensor in header order: its kept indices (uint32,
+ * strictly increasing), then their values (float32); the header says how
+ * many each tensor kept.
+ */
+import { WireFormatError } from './wire-format-error';
+
+/** Entries kept of a tensor of n: the fraction `ratio`, at least one. */
+export function keptCount(n: number, ratio: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(ratio * n)));
+}
+
+/** |v|, with NaN largest of all: a broken gradient must travel, so that the coordinator sees and refuses it. */
+function magnitude(v: number): number {
+  return v === v ? Math.abs(v) : Infinity;
+}
+
+/** The k-th largest of `a` (1-based), by quickselect; reorders `a`. */
+function kthLargest(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const pivot = a[(lo + hi) >>> 1];
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] > pivot) i++;
+      while (a[j] < pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else break;
+  }
+  return a[want];
+}
+
+export interface SparseTensors {
+  kept: number[];
+  /** Per tensor: indices then values, ready for the wire. */
+  parts: Uint8Array[];
+}
+
+/** A worker's side: selects what to send and keeps the rest for later. */
+export class TopKCompressor {
+  private readonly residuals: Float32Array[];
+
+  constructor(
+    sizes: number[],
+    private readonly ratio: number,
+  ) {
+    this.residuals = sizes.map((n) => new Float32Array(n));
+  }
+
+  /** Adds `grads` to the residuals, takes out the k largest of each, and returns them encoded. */
+  compress(grads: ArrayLike<number>[]): SparseTensors {
+    const kept: number[] = [];
+    const parts = grads.map((g, t) => {
+      const r = this.residuals[t];
+      for (let i = 0; i < r.length; i++) r[i] += g[i];
+      const k = keptCount(r.length, this.ratio);
+      const magnitudes = new Float32Array(r.length);
+      for (let i = 0; i < r.length; i++) magnitudes[i] = magnitude(r[i]);
+      const threshold = kthLargest(magnitudes, k);
+      const bytes = new Uint8Array(8 * k);
+      const indices = new Uint32Array(bytes.buffer, 0, k);
+      const values = new Float32Array(bytes.buffer, 4 * k, k);
+      // Everything above the threshold, then ties at it in index order, until k.
+      let above = 0;
+      for (let i = 0; i < r.length; i++) if (magnitude(r[i]) > threshold) above++;
+      let ties = k - above;
+      let n = 0;
+      for (let i = 0; i < r.length && n < k; i++) {
+        const m = magnitude(r[i]);
+        if (m > threshold || (m === threshold && ties-- > 0)) {
+          indices[n] = i;
+          values[n++] = r[i];
+          r[i] = 0;
+        }
+      }
+      kept.push(k);
+      return bytes;
+    });
+    return { kept, parts };
+  }
+}
+
+/** The coordinator's side: dense float32 tensors from the sparse bytes, every index checked. */
+export function expandTopK(bytes: Uint8Array, sizes: number[], kept: number[]): Float32Array[] {
+  let at = bytes.byteOffset;
+  return sizes.map((n, t) => {
+    const k = kept[t];
+    // Copied out: the chunks' buffer need not be 4-byte aligned here.
+    const indices = new Uint32Array(bytes.buffer.slice(at, at + 4 * k));
+    const values = new Float32Array(bytes.buffer.slice(at + 4 * k, at + 8 * k));
+    at += 8 * k;
+    const dense = new Float32Array(n);
+    let previous = -1;
+    for (let i = 0; i < k; i++) {
+      const index = indices[i];
+      if (index <= previous || index >= n) throw new WireFormatError(`tensor ${t}: kept index ${index} is out of order or past its ${n} entries`);
+      dense[index] = values[i];
+      previous = index;
+    }
+    return dense;
+  });
+}
