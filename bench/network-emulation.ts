@@ -8,6 +8,8 @@
  * (`--simulate-compute-ms`), so the figures show the network and the
  * coordinator, not this machine's two cores. Each step time is compared with
  * the bound max(compute, 2 x model bytes x workers / coordinator bandwidth).
+ * At 1 Gbit/s the same runs are repeated with --compress fp16 and topk, to
+ * show what compression buys where the link is the limit.
  * Needs root, `ip` and `tc`.
  */
 import { execFileSync } from 'node:child_process';
@@ -25,6 +27,7 @@ const LINKS = [
   { name: '10 Gbit/s', rate: '10gbit', bitsPerSecond: 1e10 },
 ];
 const WORKERS = [2, 4, 8];
+const COMPRESSIONS = ['fp16', 'topk'];
 
 function shape(coordinator: Host, link: (typeof LINKS)[number]): void {
   // burst must cover a timer tick at the rate (10 Gbit/s x 1 ms = 1.25 MB); latency bounds the queue.
@@ -33,7 +36,7 @@ function shape(coordinator: Host, link: (typeof LINKS)[number]): void {
   execFileSync('ip', ['netns', 'exec', coordinator.ns, 'tc', 'qdisc', 'replace', 'dev', coordinator.device, ...tbf]);
 }
 
-async function step(workers: number, link: (typeof LINKS)[number]): Promise<{ stepMs: number; boundMs: number; parameters: number }> {
+async function step(workers: number, link: (typeof LINKS)[number], compress = 'none'): Promise<{ stepMs: number; boundMs: number; parameters: number }> {
   const topology = createTopology(workers + 1);
   const [c, ...hosts] = topology.hosts;
   const token = tokenFile();
@@ -43,7 +46,7 @@ async function step(workers: number, link: (typeof LINKS)[number]): Promise<{ st
     shape(c, link);
     const coordinator = runOnHost(c, [
       'coordinator', '--host', c.address, '--port', port, '--token-file', token, '--model', 'cnn', '--backend', 'wasm', '--epochs', '1',
-      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--run-dir', path.join(runDir, 'run'),
+      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--compress', compress, '--run-dir', path.join(runDir, 'run'),
     ]);
     const procs = hosts.map((h, i) =>
       runOnHost(h, ['worker', '--coordinator', `${c.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--simulate-compute-ms', String(COMPUTE_MS), '--cache-dir', path.join(runDir, `cache-${i}`)]),
@@ -68,6 +71,7 @@ async function main(): Promise<void> {
     return;
   }
   const rows: (string | number)[][] = [];
+  const compressed: (string | number)[][] = [];
   let parameters = 0;
   for (const link of LINKS) {
     for (const workers of WORKERS) {
@@ -75,6 +79,14 @@ async function main(): Promise<void> {
       parameters = r.parameters;
       process.stderr.write(`${link.name}, ${workers} workers: ${r.stepMs.toFixed(0)} ms/step, bound ${r.boundMs.toFixed(0)} ms\n`);
       rows.push([link.name, workers, r.stepMs.toFixed(0), r.boundMs.toFixed(0), `${(r.stepMs / r.boundMs).toFixed(2)}×`]);
+      if (link !== LINKS[0]) continue;
+      const row: (string | number)[] = [workers, r.stepMs.toFixed(0)];
+      for (const compress of COMPRESSIONS) {
+        const c = await step(workers, link, compress);
+        process.stderr.write(`${link.name}, ${workers} workers, --compress ${compress}: ${c.stepMs.toFixed(0)} ms/step\n`);
+        row.push(c.stepMs.toFixed(0), `${(r.stepMs / c.stepMs).toFixed(2)}×`);
+      }
+      compressed.push(row);
     }
   }
   updateSection(
@@ -88,7 +100,12 @@ this kernel has no \`netem\`).
 weights down and gradients up every step. Each worker stands in for a GPU: \`--simulate-compute-ms ${COMPUTE_MS}\` answers a shard with
 zero gradients after ${COMPUTE_MS} ms, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate).
 
-${table(['coordinator link', 'workers', 'ms/step', 'bound ms', 'step / bound'], rows)}`,
+${table(['coordinator link', 'workers', 'ms/step', 'bound ms', 'step / bound'], rows)}
+
+The same runs at ${LINKS[0].name} with compression (\`--compress fp16\`: 16-bit gradients and weight changes; \`--compress topk\`:
+1% of each gradient tensor as index and value, fp16 weight changes), ms per step and speed-up over float32:
+
+${table(['workers', 'float32', ...COMPRESSIONS.flatMap((c) => [c, `${c} speed-up`])], compressed)}`,
   );
 }
 
