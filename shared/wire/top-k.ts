@@ -72,20 +72,23 @@ export class TopKCompressor {
     const kept: number[] = [];
     const parts = grads.map((g, t) => {
       const r = this.residuals[t];
-      for (let i = 0; i < r.length; i++) r[i] += g[i];
       const k = keptCount(r.length, this.ratio);
-      const magnitudes = new Float32Array(r.length);
-      for (let i = 0; i < r.length; i++) magnitudes[i] = magnitude(r[i]);
+      const candidates = addAndNarrow(r, g, k);
+      const count = candidates === undefined ? r.length : candidates.length;
+      const at = (c: number) => (candidates === undefined ? c : candidates[c]);
+      const magnitudes = new Float32Array(count);
+      for (let c = 0; c < count; c++) magnitudes[c] = magnitude(r[at(c)]);
       const threshold = kthLargest(magnitudes, k);
       const bytes = new Uint8Array(8 * k);
       const indices = new Uint32Array(bytes.buffer, 0, k);
       const values = new Float32Array(bytes.buffer, 4 * k, k);
       // Everything above the threshold, then ties at it in index order, until k.
       let above = 0;
-      for (let i = 0; i < r.length; i++) if (magnitude(r[i]) > threshold) above++;
+      for (let c = 0; c < count; c++) if (magnitude(r[at(c)]) > threshold) above++;
       let ties = k - above;
       let n = 0;
-      for (let i = 0; i < r.length && n < k; i++) {
+      for (let c = 0; c < count && n < k; c++) {
+        const i = at(c);
         const m = magnitude(r[i]);
         if (m > threshold || (m === threshold && ties-- > 0)) {
           indices[n] = i;
@@ -98,6 +101,37 @@ export class TopKCompressor {
     });
     return { kept, parts };
   }
+}
+
+/** Tensors up to this size are searched whole; larger ones are narrowed down first from a sample. */
+const SAMPLE_FROM = 16_384;
+const SAMPLE_SIZE = 4_096;
+
+/**
+ * r += g; returns, in index order, entries of r among which its k largest
+ * in magnitude surely are, or undefined for "all of them". For a large
+ * tensor, a strided sample of r + g gives a threshold a little below the
+ * k-th largest (Deep Gradient Compression estimates it the same way), and
+ * one pass keeps what reaches it: about 2k entries, searched exactly. If
+ * fewer than k reach it, the sample misled and every entry is searched, so
+ * the result is always the exact top k.
+ */
+function addAndNarrow(r: Float32Array, g: ArrayLike<number>, k: number): number[] | undefined {
+  const n = r.length;
+  if (n <= SAMPLE_FROM) {
+    for (let i = 0; i < n; i++) r[i] += g[i];
+    return undefined;
+  }
+  const sample = new Float32Array(SAMPLE_SIZE);
+  const stride = n / SAMPLE_SIZE;
+  for (let j = 0; j < SAMPLE_SIZE; j++) {
+    const i = Math.floor(j * stride);
+    sample[j] = magnitude(r[i] + g[i]);
+  }
+  const low = kthLargest(sample, Math.min(SAMPLE_SIZE, Math.ceil((2 * k * SAMPLE_SIZE) / n) + 8));
+  const candidates: number[] = [];
+  for (let i = 0; i < n; i++) if (magnitude((r[i] += g[i])) >= low) candidates.push(i);
+  return candidates.length >= k ? candidates : undefined;
 }
 
 /** The coordinator's side: dense float32 tensors from the sparse bytes, every index checked. */
