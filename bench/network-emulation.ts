@@ -97,8 +97,8 @@ Machine: ${machineLine()}. Command: \`npm run bench:network\` (${new Date().toIS
 Coordinator and workers in network namespaces; the coordinator's link limited by \`tc tbf\` in both directions (no added delay:
 this kernel has no \`netem\`).
 \`cnn\` (${(parameters / 1e6).toFixed(2)}M parameters, ${((4 * parameters) / 2 ** 20).toFixed(1)} MiB of float32), global batch 64, ${STEPS} steps, full float32
-weights down and gradients up every step. Each worker stands in for a GPU: \`--simulate-compute-ms ${COMPUTE_MS}\` answers a shard with
-zero gradients after ${COMPUTE_MS} ms, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate).
+weights down and gradients up every step. Each worker stands in for a GPU: \`--simulate-compute-ms ${COMPUTE_MS}\` answers a shard after
+${COMPUTE_MS} ms with a fixed small-noise gradient, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate).
 
 ${table(['coordinator link', 'workers', 'ms/step', 'bound ms', 'step / bound'], rows)}
 

@@ -34,6 +34,7 @@ import {
 } from '../shared/wire/protocol';
 import { chunksOf, elementCount, encodeTensorSet, TensorSetAssembler, TensorSetHeader, WireDType } from '../shared/wire/tensor-codec';
 import { TopKCompressor } from '../shared/wire/top-k';
+import { mulberry32 } from '../shared/random';
 import { backoffDelay } from './backoff';
 import { obtainDataset } from './dataset-cache';
 
@@ -46,7 +47,7 @@ export interface WorkerOptions {
   name?: string;
   runId?: string;
   security?: ConnectionSecurity;
-  /** Benchmarks only: answer each shard with zero gradients after this many ms instead of computing. */
+  /** Benchmarks only: answer each shard after this many ms with a fixed small-noise gradient instead of computing. */
   simulateComputeMs?: number;
 }
 
@@ -71,6 +72,8 @@ interface RunState {
   /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
   evaluation?: { version: number; values: Float32Array[] };
   gradientSpecs: { name: string; shape: number[] }[];
+  /** Benchmarks only (--simulate-compute-ms): the gradient a simulated GPU answers with. */
+  simulatedGradient?: GradientSums;
   /** When weights began to arrive since the last result was sent (0: none did), for the coordinator's timeline. */
   weightsArrivedAt: number;
 }
@@ -245,6 +248,13 @@ function indicesToCompute(state: RunState, a: AssignmentMsg, log: Logger): Uint3
   return new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
 }
 
+function simulatedGradient(sizes: number[]): GradientSums {
+  const noise = mulberry32(1);
+  const sums = emptySums(sizes);
+  for (const g of sums.grads) for (let i = 0; i < g.length; i++) g[i] = (noise() - 0.5) * 1e-6;
+  return sums;
+}
+
 /** Stamps the end of a shard's work on `times`; the weights that arrived for it are now accounted for. */
 function finish(state: RunState, times: ShardTimesMsg): ShardTimesMsg {
   times.sent = clockMs();
@@ -269,11 +279,13 @@ function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, tim
   if (indices === undefined) return;
   times.computeStart = clockMs();
   if (simulateComputeMs !== undefined) {
-    // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works.
-    const zeros = { ...emptySums(state.gradientSpecs.map((s) => elementCount(s.shape))), count: indices.length };
+    // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works. Its gradient is
+    // small noise (made once), not zeros, so that --compress topk selects among values as in training.
+    state.simulatedGradient ??= simulatedGradient(state.gradientSpecs.map((s) => elementCount(s.shape)));
+    const sums = { ...state.simulatedGradient, count: indices.length };
     setTimeout(() => {
       times.computeEnd = clockMs();
-      sendGradient(session, state, a, zeros, times);
+      sendGradient(session, state, a, sums, times);
     }, simulateComputeMs);
     return;
   }

@@ -132,7 +132,7 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
     type: 'int',
     min: 0,
     max: 600_000,
-    description: 'benchmarks only: answer each shard with zero gradients after N ms instead of computing (a stand-in for a GPU of known speed)',
+    description: 'benchmarks only: answer each shard after N ms with a fixed small-noise gradient instead of computing (a stand-in for a GPU of known speed)',
   },
   { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
   { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },

@@ -129,6 +129,11 @@ function addAndNarrow(r: Float32Array, g: ArrayLike<number>, k: number): number[
     sample[j] = magnitude(r[i] + g[i]);
   }
   const low = kthLargest(sample, Math.min(SAMPLE_SIZE, Math.ceil((2 * k * SAMPLE_SIZE) / n) + 8));
+  if (!(low > 0)) {
+    // Mostly zeros (or NaN): every entry would qualify, so skip the list and search them all.
+    for (let i = 0; i < n; i++) r[i] += g[i];
+    return undefined;
+  }
   const candidates: number[] = [];
   for (let i = 0; i < n; i++) if (magnitude((r[i] += g[i])) >= low) candidates.push(i);
   return candidates.length >= k ? candidates : undefined;
