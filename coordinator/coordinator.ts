@@ -18,7 +18,7 @@ import { isTls, serverCredentials } from '../shared/security/tls';
 import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
 import { prepareRun } from '../shared/training/run-setup';
 import { readWeights } from '../shared/training/weights';
-import type { DenseDType, WireDType } from '../shared/wire/tensor-codec';
+import { DenseDType, elementCount, WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
 import { ConcurrencyLimit, RateLimit } from './admission';
@@ -103,7 +103,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       equalShards: o.shardSizing === 'equal',
       minDeadlineMs: o.minShardDeadline * 1000,
       microBatch: o.microBatch,
-      gradientSizes: gradientSpecs.map((s) => s.shape.reduce((a, b) => a * b, 1)),
+      gradientSizes: gradientSpecs.map((s) => elementCount(s.shape)),
     },
     log,
     timeline,
@@ -214,7 +214,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     },
     callbacks: [
       // First, so that its clock reading is the end of the update.
-      { onStepEnd: (s) => timeline.stepApplied(s.applySeconds * 1000, s.seconds * 1000, clockMs()) },
+      { onStepEnd: (s) => timeline.stepApplied({ applyMs: s.applySeconds * 1000, stepMs: s.seconds * 1000, warmup: s.warmup }, clockMs()) },
       metrics.callback(),
       history,
       {

@@ -87,7 +87,7 @@ export class CoordinatorMetrics {
       onStepEnd: (s: StepLogs) => {
         this.stepSeconds.observe(s.seconds);
         const p = this.sources.phases();
-        for (const phase of PHASE_NAMES) if (p !== undefined) this.phaseSeconds.observe({ phase }, Math.max(0, p[phase]) / 1000);
+        if (p !== undefined) for (const phase of PHASE_NAMES) this.phaseSeconds.observe({ phase }, Math.max(0, p[phase]) / 1000);
         this.steps.inc();
         if (s.seconds > 0) this.samplesPerSecond.set(s.samples / s.seconds);
         this.loss.set({ split: 'train' }, s.loss);

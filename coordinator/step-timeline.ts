@@ -13,7 +13,6 @@
 import type { ShardTimes } from '../shared/observability/clock';
 import type { TraceSpan } from '../shared/observability/chrome-trace';
 import type { ShardTask } from '../shared/training/gradient-step';
-import { WARMUP_STEPS } from '../shared/training/training-loop';
 import { ClockOffset } from './clock-offset';
 import type { ShardResult, StepObserver } from './step-scheduler';
 
@@ -84,13 +83,12 @@ export const TRACE_EVERY = 50;
 export const zeroPhases = (): StepPhases => ({ broadcast: 0, toWorker: 0, loadWeights: 0, compute: 0, encode: 0, toCoordinator: 0, aggregate: 0, apply: 0, other: 0 });
 
 export class StepTimeline implements StepObserver {
-  /** Past each process's first WARMUP_STEPS training steps, like the summary's steady figures. */
+  /** Past the training loop's warm-up steps, like the summary's steady figures. */
   readonly steady: PhaseTotals = { steps: 0, ms: zeroPhases() };
   /** The last training step's phases (undefined before the first). */
   latest: StepPhases | undefined;
   private readonly clocks = new Map<string, ClockOffset>();
   private open: OpenStep | undefined;
-  private trainSteps = 0;
 
   constructor(private readonly sink?: SpanSink) {}
 
@@ -130,7 +128,7 @@ export class StepTimeline implements StepObserver {
   }
 
   /** The update of the open training step took `applyMs` and ended `at`; the step took `stepMs` in all. */
-  stepApplied(applyMs: number, stepMs: number, at: number): void {
+  stepApplied({ applyMs, stepMs, warmup }: { applyMs: number; stepMs: number; warmup: boolean }, at: number): void {
     const s = this.open;
     if (s === undefined || s.task !== 'train' || s.gatheredAt === undefined) return;
     this.open = undefined;
@@ -139,7 +137,7 @@ export class StepTimeline implements StepObserver {
     if (s.traced) this.sink!.flush();
     if (s.last === undefined) return;
     const phases = (this.latest = this.criticalPath(s, s.last, applyMs, stepMs));
-    if (this.trainSteps++ < WARMUP_STEPS) return;
+    if (warmup) return;
     this.steady.steps++;
     for (const k of PHASE_NAMES) this.steady.ms[k] += phases[k];
   }
@@ -197,8 +195,9 @@ export class StepTimeline implements StepObserver {
   }
 
   private traceShard(s: OpenStep, shard: ShardRecord): void {
+    if (!s.traced || shard.receivedAt === undefined) return;
     const w = this.onCoordinatorClock(shard);
-    if (!s.traced || w === undefined || shard.receivedAt === undefined) return;
+    if (w === undefined) return;
     const process = `worker ${shard.workerId}`;
     const args = { step: s.step };
     const span = (thread: string, name: string, start: number, end: number) => this.sink!.span({ name, process, thread, start, end, args });

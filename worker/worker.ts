@@ -121,7 +121,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     const model = (await tfl.models.modelFromJSON(JSON.parse(welcome.modelTopologyJson))) as tfl.LayersModel;
     const augment = welcome.augmentShift > 0 || welcome.augmentRotate > 0 ? { shift: welcome.augmentShift, rotate: welcome.augmentRotate } : undefined;
     const dtype = wireDType(welcome.gradientDtype);
-    const gradientSizes = model.trainableWeights.map((w) => w.read().size);
+    const gradientSpecs = model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
     if (dtype === 'topk' && !(welcome.topkRatio > 0 && welcome.topkRatio <= 1)) throw new SessionOver(`the coordinator asked for top-k gradients with ratio ${welcome.topkRatio}`, false);
     return {
       runId: welcome.runId,
@@ -130,10 +130,10 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       computer: new GradientComputer(model, dataset.train, dataset.shape, { numClasses: identity.numClasses, augment, microBatch: welcome.microBatch }),
       validate: (indices) => evaluate({ model, set: dataset.train, shape: dataset.shape, numClasses: identity.numClasses, indices }),
       dtype,
-      topk: dtype === 'topk' ? new TopKCompressor(gradientSizes, welcome.topkRatio) : undefined,
+      topk: dtype === 'topk' ? new TopKCompressor(gradientSizes(gradientSpecs), welcome.topkRatio) : undefined,
       weightsVersion: -1,
       weightsArrivedAt: 0,
-      gradientSpecs: model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape })),
+      gradientSpecs,
     };
   };
 
@@ -248,6 +248,8 @@ function indicesToCompute(state: RunState, a: AssignmentMsg, log: Logger): Uint3
   return new Uint32Array(a.indices.buffer.slice(a.indices.byteOffset, a.indices.byteOffset + a.indices.byteLength));
 }
 
+const gradientSizes = (specs: RunState['gradientSpecs']) => specs.map((s) => elementCount(s.shape));
+
 function simulatedGradient(sizes: number[]): GradientSums {
   const noise = mulberry32(1);
   const sums = emptySums(sizes);
@@ -281,7 +283,7 @@ function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, tim
   if (simulateComputeMs !== undefined) {
     // Benchmarks only: a GPU of known speed, which leaves the CPU free while it works. Its gradient is
     // small noise (made once), not zeros, so that --compress topk selects among values as in training.
-    state.simulatedGradient ??= simulatedGradient(state.gradientSpecs.map((s) => elementCount(s.shape)));
+    state.simulatedGradient ??= simulatedGradient(gradientSizes(state.gradientSpecs));
     const sums = { ...state.simulatedGradient, count: indices.length };
     setTimeout(() => {
       times.computeEnd = clockMs();

@@ -15,6 +15,8 @@ export interface StepLogs {
   seconds: number;
   /** Of `seconds`, the optimizer update (it ended just before this callback). */
   applySeconds: number;
+  /** One of this process's first WARMUP_STEPS steps, which the steady-state figures leave out. */
+  warmup: boolean;
   /** Present in a cluster: workers that contributed to this step. */
   workers?: number;
 }

@@ -60,11 +60,6 @@ export interface TrainingLoopInput {
  */
 export const WARMUP_STEPS = 5;
 
-/** The running totals a step adds to: every step counts in `all`, and past the warm-up in `steady` too. */
-function totalsFor<T extends { steps: number }>(all: T, steady: T): T[] {
-  return all.steps < WARMUP_STEPS ? [all] : [all, steady];
-}
-
 /** Steps run by this process, with the time inside them (gradients + update, no validation or callbacks). */
 export interface StepTotals {
   steps: number;
@@ -124,7 +119,9 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
       loop.step++;
       loop.stepInEpoch++;
       const seconds = secondsSince(stepStart);
-      for (const t of totalsFor(all, steady)) {
+      const warmup = all.steps < WARMUP_STEPS;
+      // Every step counts in `all`, and past the warm-up in `steady` too.
+      for (const t of warmup ? [all] : [all, steady]) {
         t.steps++;
         t.samples += sums.count;
         t.stepSeconds += seconds;
@@ -145,6 +142,7 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
         lr,
         seconds,
         applySeconds,
+        warmup,
         workers: input.source.lastWorkerCount,
       });
     }

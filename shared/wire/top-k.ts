@@ -139,14 +139,17 @@ function addAndNarrow(r: Float32Array, g: ArrayLike<number>, k: number): number[
   return candidates.length >= k ? candidates : undefined;
 }
 
-/** The coordinator's side: dense float32 tensors from the sparse bytes, every index checked. */
+/**
+ * The coordinator's side: dense float32 tensors from the sparse bytes, every
+ * index checked. `bytes` must start 4-byte aligned (the assembler's buffer
+ * starts at 0), so that each tensor's indices and values are read in place.
+ */
 export function expandTopK(bytes: Uint8Array, sizes: number[], kept: number[]): Float32Array[] {
   let at = bytes.byteOffset;
   return sizes.map((n, t) => {
     const k = kept[t];
-    // Copied out: the chunks' buffer need not be 4-byte aligned here.
-    const indices = new Uint32Array(bytes.buffer.slice(at, at + 4 * k));
-    const values = new Float32Array(bytes.buffer.slice(at + 4 * k, at + 8 * k));
+    const indices = new Uint32Array(bytes.buffer, at, k);
+    const values = new Float32Array(bytes.buffer, at + 4 * k, k);
     at += 8 * k;
     const dense = new Float32Array(n);
     let previous = -1;

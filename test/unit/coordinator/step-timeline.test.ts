@@ -32,14 +32,14 @@ const result = (workerId: string, shardId: number, step: number, times: ShardTim
  * One training step at `t0` (coordinator clock): w1 answers at +31.1 ms, w2, the last, at +36.1 ms.
  * Both links take 1 ms each way, so each exchange pins the clock offset exactly.
  */
-function trainStep(timeline: StepTimeline, step: number, t0: number): void {
+function trainStep(timeline: StepTimeline, step: number, t0: number, warmup = step < WARMUP_STEPS): void {
   timeline.stepStarted('train', step, t0);
   timeline.shardSent(0, 'w1', t0 + 0.5);
   timeline.shardSent(1, 'w2', t0 + 1);
   timeline.shardDone(result('w1', 0, step, { weightsReceived: t0 + 1.1, assigned: t0 + 1.5, computeStart: t0 + 1.6, computeEnd: t0 + 30, sent: t0 + 30.1 }), t0 + 31.1);
   timeline.shardDone(result('w2', 1, step, { weightsReceived: t0 + 1.4, assigned: t0 + 2, computeStart: t0 + 2.1, computeEnd: t0 + 35, sent: t0 + 35.1 }), t0 + 36.1);
   timeline.stepGathered(t0 + 36.3);
-  timeline.stepApplied(2, 38.5, t0 + 38.3);
+  timeline.stepApplied({ applyMs: 2, stepMs: 38.5, warmup }, t0 + 38.3);
 }
 
 describe('the step timeline', () => {
@@ -79,10 +79,10 @@ describe('the step timeline', () => {
   it(`traces every step up to ${TRACE_ALL_STEPS}, then one in ${TRACE_EVERY}, and counts them all`, () => {
     const sink = recorder();
     const timeline = new StepTimeline(sink);
-    for (const step of [0, TRACE_ALL_STEPS - 1, TRACE_ALL_STEPS, TRACE_ALL_STEPS + 1, TRACE_ALL_STEPS + TRACE_EVERY]) trainStep(timeline, step, 1000 * step);
+    for (const step of [0, TRACE_ALL_STEPS - 1, TRACE_ALL_STEPS, TRACE_ALL_STEPS + 1, TRACE_ALL_STEPS + TRACE_EVERY]) trainStep(timeline, step, 1000 * step, true);
     const traced = sink.spans.filter((s) => s.name.startsWith('step ')).map((s) => s.name);
     assert.deepEqual(traced, ['step 0', `step ${TRACE_ALL_STEPS - 1}`, `step ${TRACE_ALL_STEPS}`, `step ${TRACE_ALL_STEPS + TRACE_EVERY}`]);
-    assert.equal(timeline.steady.steps, 0); // all five are this timeline's warm-up
+    assert.equal(timeline.steady.steps, 0); // all five are the process's warm-up
   });
 
   it('traces a validation round but leaves it out of the training step figures', () => {
@@ -93,7 +93,7 @@ describe('the step timeline', () => {
     const times = { weightsReceived: 0, assigned: 501.2, computeStart: 501.3, computeEnd: 520, sent: 520.1 };
     timeline.shardDone({ ...result('w1', 0, 12, times), task: 'validate' }, 521.1);
     timeline.stepGathered(521.2);
-    timeline.stepApplied(2, 30, 523);
+    timeline.stepApplied({ applyMs: 2, stepMs: 30, warmup: false }, 523);
     assert.equal(timeline.steady.steps, 0);
     assert.deepEqual(
       sink.spans.filter((s) => s.process === 'worker w1').map((s) => s.name),
@@ -110,7 +110,7 @@ describe('the step timeline', () => {
       timeline.shardSent(0, 'w1', t0 + 1);
       timeline.shardDone({ ...result('w1', 0, step, { weightsReceived: 0, assigned: 0, computeStart: 0, computeEnd: 0, sent: 0 }), computeMs: 30, times: undefined }, t0 + 34);
       timeline.stepGathered(t0 + 34);
-      timeline.stepApplied(2, 36, t0 + 36);
+      timeline.stepApplied({ applyMs: 2, stepMs: 36, warmup: step < WARMUP_STEPS }, t0 + 36);
     }
     const p = timeline.perStep();
     assert.deepEqual([p.broadcast, p.compute, p.toCoordinator, p.apply, p.other], [1, 30, 3, 2, 0]);
