@@ -6,6 +6,13 @@
  * unusable gradient goes to another worker in the same step: no step is
  * skipped and no sample is counted twice.
  *
+ * A shard's gradient may come in parts, as the worker's backward pass
+ * finishes them. A tensor whose sum over every shard is complete before the
+ * step is goes to the update at once (StepWork.applyEarly), so the optimizer
+ * works while the last layers' gradients are still being computed. A part
+ * is taken from whichever attempt at its shard sent it first: a reassigned
+ * shard's new worker recomputes the same samples with the same seed.
+ *
  * Validation at the end of an epoch is farmed out the same way, with the
  * same failure handling: shards of the validation indices, answered with
  * loss and correct counts instead of gradients.
@@ -14,6 +21,7 @@ import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
+import type { FloatArray } from '../shared/wire/tensor-codec';
 import { addSums, emptySums } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
@@ -25,7 +33,10 @@ export interface ShardResult {
   step: number;
   weightsVersion: number;
   shardId: number;
+  /** The shard's sums, with `grads` holding the tensors named by `tensors`. */
   sums: GradientSums;
+  /** Positions of `sums.grads` among the model's gradient tensors; all of them, in order, when absent. */
+  tensors?: number[];
   computeMs: number;
   /** The worker's clock at each point of its work, when it reports them. */
   times?: ShardTimes;
@@ -60,6 +71,10 @@ interface PendingShard {
   workerId: string;
   attempt: number;
   timer?: NodeJS.Timeout;
+  /** Each gradient tensor, once it has come. */
+  received: (FloatArray | undefined)[];
+  missing: number;
+  /** Set once every tensor has come. */
   result?: GradientSums;
 }
 
@@ -78,6 +93,9 @@ interface Job {
   seed: number;
   evaluationWeights: boolean;
   shards: PendingShard[];
+  /** Each tensor's sum over all shards, once every shard has sent it. */
+  totals: (FloatArray | undefined)[];
+  applyEarly?: StepWork['applyEarly'];
   settle: () => void;
   fail: (e: Error) => void;
 }
@@ -116,18 +134,19 @@ export class StepScheduler implements GradientSource {
   }
 
   async computeBatch(work: StepWork): Promise<GradientSums> {
-    const shards = await this.run({ task: 'train', step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false }, work.indices);
+    const job = { task: 'train' as const, step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false, applyEarly: work.applyEarly };
+    const { shards, totals } = await this.run(job, work.indices);
     if (shards.length === 0) return emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
-    // Shard results are buffers of their own: the first one becomes the total.
-    const total = shards[0].result!;
-    for (const s of shards.slice(1)) addSums(total, s.result!);
+    const grads = totals.map((t, i) => t ?? sumOverShards(shards, i));
+    const stats = emptySums([]);
+    for (const s of shards) addSums(stats, { ...s.result!, grads: [] });
     this.observer?.stepGathered(clockMs());
-    return total;
+    return { ...stats, grads };
   }
 
   /** Loss and accuracy over the validation indices, computed by the workers. */
   async validate(work: ValidationWork): Promise<{ loss: number; accuracy: number }> {
-    const shards = await this.run({ task: 'validate', step: work.step, epoch: work.epoch, seed: 0, evaluationWeights: work.evaluationWeights }, work.indices);
+    const { shards } = await this.run({ task: 'validate', step: work.step, epoch: work.epoch, seed: 0, evaluationWeights: work.evaluationWeights }, work.indices);
     const total = emptySums([]);
     for (const s of shards) addSums(total, s.result!);
     this.observer?.stepGathered(clockMs());
@@ -138,23 +157,25 @@ export class StepScheduler implements GradientSource {
   }
 
   /** Cuts `indices` into shards for the active workers and waits until every shard has an accepted result. */
-  private async run(job: Omit<Job, 'shards' | 'settle' | 'fail'>, indices: Uint32Array): Promise<PendingShard[]> {
+  private async run(job: Omit<Job, 'shards' | 'totals' | 'settle' | 'fail'>, indices: Uint32Array): Promise<{ shards: PendingShard[]; totals: Job['totals'] }> {
     const members = await this.enoughWorkers();
     this.observer?.stepStarted(job.task, job.step, clockMs());
     for (const m of members) m.link.sendWeights(this.weightsVersion);
     const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
+    const tensors = job.task === 'train' ? this.options.gradientSizes.length : 0;
     const shards: PendingShard[] = ranges
-      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0 }))
+      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0, received: new Array(tensors).fill(undefined), missing: tensors }))
       .filter((s) => s.indices.length > 0);
     if (job.task === 'train') this.lastWorkerCount = members.length;
+    const totals: Job['totals'] = new Array(tensors).fill(undefined);
     await new Promise<void>((settle, fail) => {
-      this.current = { ...job, shards, settle, fail };
+      this.current = { ...job, shards, totals, settle, fail };
       if (shards.length === 0) settle();
       for (const s of shards) this.send(s);
     });
     this.current = undefined;
-    return shards;
+    return { shards, totals };
   }
 
   /** A decoded result from a worker. Returns why it was rejected, or undefined if accepted. */
@@ -172,8 +193,20 @@ export class StepScheduler implements GradientSource {
       this.reassign(shard, `non-finite gradient from ${r.workerId} (${bad})`);
       return `gradient contains ${bad}`;
     }
+    const positions = r.tensors ?? r.sums.grads.map((_, i) => i);
+    if (positions.length !== r.sums.grads.length || positions.some((t) => t >= shard.received.length)) return `gradient names tensors [${positions.join(', ')}] of ${shard.received.length}`;
+    const arrived = positions.filter((t, j) => {
+      if (shard.received[t] !== undefined) return false; // sent by an earlier attempt at this shard
+      shard.received[t] = r.sums.grads[j];
+      shard.missing--;
+      return true;
+    });
+    if (shard.missing > 0) {
+      this.applyCompleteTensors(cur, arrived);
+      return undefined;
+    }
     clearTimeout(shard.timer);
-    shard.result = r.sums;
+    shard.result = { ...r.sums, grads: shard.received as FloatArray[] };
     this.observer?.shardDone(r, clockMs());
     if (r.task === 'train') {
       // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
@@ -182,7 +215,17 @@ export class StepScheduler implements GradientSource {
       this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
     }
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
+    else this.applyCompleteTensors(cur, arrived);
     return undefined;
+  }
+
+  /** Of the tensors that just arrived, those every shard has now sent go to the update (the last ones wait for the step's end). */
+  private applyCompleteTensors(cur: Job, arrived: number[]): void {
+    if (cur.applyEarly === undefined) return;
+    const complete = arrived.filter((t) => cur.shards.every((s) => s.received[t] !== undefined));
+    if (complete.length === 0) return;
+    for (const t of complete) cur.totals[t] = sumOverShards(cur.shards, t);
+    cur.applyEarly(complete, complete.map((t) => cur.totals[t]!));
   }
 
   stop(reason: string): void {
@@ -268,6 +311,17 @@ export class StepScheduler implements GradientSource {
     shard.attempt++;
     this.send(shard);
   }
+}
+
+/** Tensor `t` summed over the shards in shard order (so results replay exactly), into the first shard's buffer. */
+function sumOverShards(shards: PendingShard[], t: number): FloatArray {
+  const total = shards[0].received[t]!;
+  for (const s of shards.slice(1)) {
+    const g = s.received[t]!;
+    if (g.length !== total.length) throw new RangeError(`gradient ${t} has ${g.length} values, expected ${total.length}`);
+    for (let j = 0; j < g.length; j++) total[j] += g[j];
+  }
+  return total;
 }
 
 function firstNonFinite(sums: GradientSums): string | undefined {

@@ -50,9 +50,15 @@ export class WeightsBroadcast {
   /** The weights changed (an update was applied, or a checkpoint restored). */
   bump(): number {
     this.version++;
-    this.full = undefined;
     this.evaluation = undefined;
-    if (this.replica !== undefined) this.delta = this.advanceReplica();
+    if (this.replica !== undefined) {
+      this.full = undefined;
+      this.delta = this.advanceReplica();
+    } else {
+      // Read now: during the next step the update applies early tensors to the model, and a
+      // worker that gets this version then must get it as it is now.
+      this.full = encode(this.version, readWeights(this.model), this.specs, 'float32', false);
+    }
     return this.version;
   }
 

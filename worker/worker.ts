@@ -15,7 +15,7 @@ import type { ConnectionSecurity } from '../shared/security/connection-security'
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
 import { clockMs } from '../shared/observability/clock';
-import { GradientComputer, GradientSums } from '../shared/training/gradient-step';
+import { GradientComputer, GradientSums, ShardStats } from '../shared/training/gradient-step';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { emptySums } from '../shared/training/gradient-sums';
 import { addInto, readWeights, withWeights, writeWeights } from '../shared/training/weights';
@@ -72,6 +72,8 @@ interface RunState {
   /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
   evaluation?: { version: number; values: Float32Array[] };
   gradientSpecs: { name: string; shape: number[] }[];
+  /** Gradients go out in parts as the backward pass finishes them; not with --micro-batch, whose float64 sums add up over the whole shard first. */
+  streamed: boolean;
   /** Benchmarks only (--simulate-compute-ms): the gradient a simulated GPU answers with. */
   simulatedGradient?: GradientSums;
   /** When weights began to arrive since the last result was sent (0: none did), for the coordinator's timeline. */
@@ -134,6 +136,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       weightsVersion: -1,
       weightsArrivedAt: 0,
       gradientSpecs,
+      streamed: !(welcome.microBatch > 0),
     };
   };
 
@@ -184,7 +187,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           case 'assignment': {
             const times = { weightsReceived: state!.weightsArrivedAt, assigned: clockMs(), computeStart: 0, computeEnd: 0, sent: 0 };
             if (msg.assignment!.task === 'TASK_VALIDATE') validateAndSend(session, state!, msg.assignment!, times, log);
-            else computeAndSend(session, state!, msg.assignment!, times, log, o.simulateComputeMs);
+            // Awaited: the next message (new weights) waits until this shard's backward pass is done.
+            else await computeAndSend(session, state!, msg.assignment!, times, log, o.simulateComputeMs);
             break;
           }
           case 'reject':
@@ -276,7 +280,7 @@ function validateAndSend(session: Session, state: RunState, a: AssignmentMsg, ti
   session.write({ runId: state.runId, body: 'validation', validation });
 }
 
-function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, times: ShardTimesMsg, log: Logger, simulateComputeMs: number | undefined): void {
+async function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, times: ShardTimesMsg, log: Logger, simulateComputeMs: number | undefined): Promise<void> {
   const indices = indicesToCompute(state, a, log);
   if (indices === undefined) return;
   times.computeStart = clockMs();
@@ -291,20 +295,60 @@ function computeAndSend(session: Session, state: RunState, a: AssignmentMsg, tim
     }, simulateComputeMs);
     return;
   }
+  if (state.streamed) {
+    await computeInParts(session, state, a, indices, times);
+    return;
+  }
   const sums = state.computer.compute({ indices, seed: a.seed });
   times.computeEnd = clockMs();
   sendGradient(session, state, a, sums, times);
 }
 
-/** The gradient as it travels: dense in the run's dtype, or its largest entries (the rest stays in the residual). */
-function encodeGradient(state: RunState, sums: GradientSums): { header: TensorSetHeader; parts: Uint8Array[] } {
-  if (state.dtype !== 'topk') return encodeTensorSet(sums.grads, state.gradientSpecs, state.dtype);
-  const { kept, parts } = state.topk!.compress(sums.grads);
-  return { header: { tensors: state.gradientSpecs, dtype: 'topk', totalBytes: parts.reduce((n, p) => n + p.byteLength, 0), kept }, parts };
+/**
+ * Finished gradients go out together once they reach this size, so biases
+ * ride with the next kernel instead of costing a message each.
+ */
+const PART_BYTES = 64 * 1024;
+
+/**
+ * The gradient in parts, each sent as soon as the backward pass has
+ * finished its tensors (the last layers' first): they cross the network,
+ * and the coordinator applies them, while the first layers' backward pass
+ * runs here.
+ */
+async function computeInParts(session: Session, state: RunState, a: AssignmentMsg, indices: Uint32Array, times: ShardTimesMsg): Promise<void> {
+  let part: { index: number; values: Float32Array }[] = [];
+  let bytes = 0;
+  const send = (stats: ShardStats, partTimes: ShardTimesMsg) => {
+    part.sort((x, y) => x.index - y.index);
+    sendGradient(session, state, a, { ...stats, grads: part.map((p) => p.values) }, partTimes, part.map((p) => p.index));
+    part = [];
+    bytes = 0;
+  };
+  let finished = 0;
+  const stats = await state.computer.computeStreamed({ indices, seed: a.seed }, async (index, values, shardStats) => {
+    part.push({ index, values });
+    bytes += values.byteLength;
+    // The last part goes after the pass has freed its tensors, right before this thread turns to the socket.
+    if (++finished === state.gradientSpecs.length || bytes < PART_BYTES) return;
+    send(shardStats, { ...times, computeEnd: clockMs() });
+    // Let the transport hand this part to the socket before the backward pass takes the thread again.
+    await new Promise((resolve) => setImmediate(resolve));
+  });
+  times.computeEnd = clockMs();
+  send(stats, times);
 }
 
-function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, times: ShardTimesMsg): void {
-  const { header, parts } = encodeGradient(state, sums);
+/** The gradient (or the part of it named by `tensors`) as it travels: dense in the run's dtype, or its largest entries (the rest stays in the residual). */
+function encodeGradient(state: RunState, sums: GradientSums, tensors?: number[]): { header: TensorSetHeader; parts: Uint8Array[] } {
+  const specs = tensors === undefined ? state.gradientSpecs : tensors.map((t) => state.gradientSpecs[t]);
+  if (state.dtype !== 'topk') return encodeTensorSet(sums.grads, specs, state.dtype);
+  const { kept, parts } = state.topk!.compress(sums.grads, tensors);
+  return { header: { tensors: specs, dtype: 'topk', totalBytes: parts.reduce((n, p) => n + p.byteLength, 0), kept }, parts };
+}
+
+function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, times: ShardTimesMsg, tensors?: number[]): void {
+  const { header, parts } = encodeGradient(state, sums, tensors);
   const computeMs = times.computeEnd - times.computeStart;
   session.write({
     runId: state.runId,
@@ -318,6 +362,7 @@ function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums:
       correct: sums.correct,
       computeMs,
       tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes, kept: header.kept },
+      tensorIndices: tensors ?? [],
       times: finish(state, times),
     },
   });

@@ -155,18 +155,21 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
   const onGradient = (header: GradientHeaderMsg) => {
     if (header.tensors === null) return drop('gradient without a tensor header');
     if (wireDType(header.tensors.dtype) !== ctx.gradientDtype) return drop(`gradient in ${header.tensors.dtype}, the run uses ${ctx.gradientDtype}`);
+    const part = header.tensorIndices ?? [];
+    if (part.some((t) => t >= ctx.gradientSpecs.length)) return drop(`gradient part names tensor ${Math.max(...part)}, the model has ${ctx.gradientSpecs.length}`);
     const assembler = new TensorSetAssembler(
       { tensors: header.tensors.tensors, dtype: ctx.gradientDtype, totalBytes: header.tensors.totalBytes, kept: header.tensors.kept },
-      ctx.gradientSpecs,
+      part.length > 0 ? part.map((t) => ctx.gradientSpecs[t]) : ctx.gradientSpecs,
       ctx.maxTensorBytes,
     );
     pending = { header, assembler };
   };
 
   /** Hands a shard's result to the scheduler; a refusal is logged and counted, the worker stays. */
-  const deliver = (task: ShardTask, h: ShardSumsMsg, grads: FloatArray[]) => {
+  const deliver = (task: ShardTask, h: ShardSumsMsg, grads: FloatArray[], tensors?: number[]) => {
     const rejected = ctx.scheduler.deliver({
       task,
+      tensors: tensors !== undefined && tensors.length > 0 ? tensors : undefined,
       workerId: member!.id,
       step: h.step,
       weightsVersion: h.weightsVersion,
@@ -186,7 +189,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (!pending.assembler.add(offset, data)) return;
     const { header, assembler } = pending;
     pending = undefined;
-    deliver('train', header, assembler.values());
+    deliver('train', header, assembler.values(), header.tensorIndices);
   };
 
   call.on('data', (raw: WorkerMessage) => {

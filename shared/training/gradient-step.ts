@@ -13,14 +13,19 @@ import type { AugmentOptions } from './augmentation';
 import { assembleBatch } from './batch';
 import { addSums, emptySums } from './gradient-sums';
 import { correctCount, crossEntropySum } from './loss';
+import { streamVariableGrads } from './streamed-backward';
 import type { FloatArray } from '../wire/tensor-codec';
 
-export interface GradientSums {
-  /** One per trainable weight, in `model.trainableWeights` order; float64 when computed by micro-batches. */
-  grads: FloatArray[];
+/** What a shard's result says besides its gradients. */
+export interface ShardStats {
   count: number;
   lossSum: number;
   correct: number;
+}
+
+export interface GradientSums extends ShardStats {
+  /** One per trainable weight, in `model.trainableWeights` order; float64 when computed by micro-batches. */
+  grads: FloatArray[];
 }
 
 /** What a shard asks of a worker: gradient sums, or loss and accuracy sums for validation. */
@@ -68,7 +73,49 @@ export class GradientComputer {
     return total;
   }
 
+  /**
+   * Like `compute` without micro-batches, but each gradient goes to
+   * `onFinished` as soon as the backward pass has finished it (last layers
+   * first), so a worker can send it while the pass goes on.
+   */
+  async computeStreamed(input: StepInput, onFinished: (index: number, gradient: Float32Array, stats: ShardStats) => void | Promise<void>): Promise<ShardStats> {
+    const { xs, ys, count } = this.prepareBatch(input);
+    try {
+      let correct = 0;
+      const lossSum = await streamVariableGrads(
+        () => this.lossSum(xs, ys, (c) => (correct = c)),
+        this.trainable,
+        (i, gradient, value) => onFinished(i, gradient, { count, lossSum: value, correct }),
+      );
+      return { count, lossSum, correct };
+    } finally {
+      xs.dispose();
+      ys.dispose();
+    }
+  }
+
   private computeOnce(input: StepInput): GradientSums {
+    const { xs, ys, count } = this.prepareBatch(input);
+    let correct = 0;
+    let lossSum = 0;
+    let grads: Float32Array[] = [];
+    // tf.tidy walks whatever its callback returns, typed arrays element by
+    // element, so results leave through the closure instead.
+    try {
+      tf.tidy(() => {
+        const out = tf.variableGrads(() => this.lossSum(xs, ys, (c) => (correct = c)), this.trainable);
+        lossSum = out.value.dataSync()[0];
+        grads = this.trainable.map((v) => out.grads[v.name].dataSync() as Float32Array);
+      });
+    } finally {
+      xs.dispose();
+      ys.dispose();
+    }
+    return { grads, count, lossSum, correct };
+  }
+
+  /** The shard's images and labels as tensors (the caller disposes them), with dropout seeded for it. */
+  private prepareBatch(input: StepInput): { xs: tf.Tensor4D; ys: tf.Tensor1D; count: number } {
     const batch = assembleBatch(
       this.data,
       this.shape,
@@ -77,23 +124,16 @@ export class GradientComputer {
     );
     this.seedDropout(input.seed, input.indices);
     const { height, width, channels } = this.shape;
-    let correct = 0;
-    let lossSum = 0;
-    let grads: Float32Array[] = [];
-    // tf.tidy walks whatever its callback returns, typed arrays element by
-    // element, so results leave through the closure instead.
-    tf.tidy(() => {
-      const xs = tf.tensor4d(batch.pixels, [batch.count, height, width, channels]);
-      const ys = tf.tensor1d(batch.labels, 'int32');
-      const out = tf.variableGrads(() => {
-        const probs = this.model.apply(xs, { training: true }) as tf.Tensor2D;
-        correct = correctCount(probs, ys).dataSync()[0];
-        return crossEntropySum(probs, ys, this.options.numClasses);
-      }, this.trainable);
-      lossSum = out.value.dataSync()[0];
-      grads = this.trainable.map((v) => out.grads[v.name].dataSync() as Float32Array);
-    });
-    return { grads, count: batch.count, lossSum, correct };
+    const xs = tf.tensor4d(batch.pixels, [batch.count, height, width, channels]);
+    const ys = tf.tensor1d(batch.labels, 'int32');
+    return { xs, ys, count: batch.count };
+  }
+
+  /** The summed cross-entropy of the batch in training mode; the number it got right goes to `correct`. */
+  private lossSum(xs: tf.Tensor4D, ys: tf.Tensor1D, correct: (n: number) => void): tf.Scalar {
+    const probs = this.model.apply(xs, { training: true }) as tf.Tensor2D;
+    correct(correctCount(probs, ys).dataSync()[0]);
+    return crossEntropySum(probs, ys, this.options.numClasses);
   }
 
   /** Dropout masks follow the step seed and the shard's first sample, so a step replays identically. */

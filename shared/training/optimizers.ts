@@ -36,3 +36,27 @@ export function setLearningRate(optimizer: tf.Optimizer, lr: number): void {
     (optimizer as unknown as { learningRate: number }).learningRate = lr;
   }
 }
+
+interface StepState {
+  iterations_?: number;
+  /** Adam's beta1^t and beta2^t. */
+  accBeta1?: tf.Variable;
+  accBeta2?: tf.Variable;
+}
+
+/**
+ * Applies gradients for some variables without counting an optimizer step:
+ * tfjs optimizers advance their step state (the iteration count, Adam's
+ * beta powers) on every applyGradients call, and a step applied in parts
+ * must advance it once, with its last part.
+ */
+export function applyWithoutAdvancing(optimizer: tf.Optimizer, named: tf.NamedTensorMap): void {
+  const state = optimizer as unknown as StepState;
+  const iterations = state.iterations_;
+  const powers = [state.accBeta1, state.accBeta2].filter((v): v is tf.Variable => v !== undefined);
+  const saved = powers.map((v) => v.clone());
+  optimizer.applyGradients(named);
+  state.iterations_ = iterations;
+  powers.forEach((v, i) => v.assign(saved[i]));
+  tf.dispose(saved);
+}

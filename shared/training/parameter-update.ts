@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import type { GradientSums } from './gradient-step';
 import { learningRateAt, LrSchedule } from './lr-schedule';
-import { createOptimizer, OptimizerOptions, setLearningRate } from './optimizers';
+import { applyWithoutAdvancing, createOptimizer, OptimizerOptions, setLearningRate } from './optimizers';
+import type { FloatArray } from '../wire/tensor-codec';
 import { WeightEma } from './weight-ema';
 
 export interface UpdateOptions {
@@ -18,6 +19,13 @@ export interface UpdateOptions {
   l2: number;
   /** 0 disables the weight EMA. */
   emaDecay: number;
+}
+
+/** One update, applied in parts: `applyEarly` for tensors whose sums are complete, then `finish` with the whole batch's sums. */
+export interface StepUpdate {
+  applyEarly(indices: number[], sums: FloatArray[]): void;
+  /** Applies the tensors not applied early and completes the step (the optimizer's step count, the EMA). */
+  finish(sums: GradientSums): void;
 }
 
 export class ParameterUpdate {
@@ -43,23 +51,53 @@ export class ParameterUpdate {
 
   /** Applies the mean gradient of `sums` (plus regularisation) as update number `step`. */
   apply(sums: GradientSums, step: number): void {
-    if (sums.count <= 0) throw new RangeError('cannot apply an update over zero samples');
+    this.beginStep(step, sums.count).finish(sums);
+  }
+
+  /**
+   * Update number `step` over `count` samples, which may be applied tensor
+   * by tensor: a cluster applies the tensors whose batch sums are complete
+   * while the last shards' backward passes still run. The result is the
+   * same as one `apply`, bit for bit (tested).
+   */
+  beginStep(step: number, count: number): StepUpdate {
+    if (count <= 0) throw new RangeError('cannot apply an update over zero samples');
     setLearningRate(this.optimizer, this.learningRate(step));
-    const { l1, l2 } = this.options;
-    tf.tidy(() => {
-      const named: tf.NamedTensorMap = {};
-      this.variables.forEach((v, i) => {
-        const sum = sums.grads[i];
-        // tfjs has no float64 tensors: exact sums are divided here and rounded once.
-        let g: tf.Tensor =
-          sum instanceof Float64Array ? tf.tensor(Float32Array.from(sum, (x) => x / sums.count), v.shape) : tf.div(tf.tensor(sum, v.shape), sums.count);
-        if (this.isKernel[i] && l2 > 0) g = tf.add(g, tf.mul(v, 2 * l2));
-        if (this.isKernel[i] && l1 > 0) g = tf.add(g, tf.mul(tf.sign(v), l1));
-        named[v.name] = g;
+    const applied = new Array<boolean>(this.variables.length).fill(false);
+    const applyTensors = (indices: number[], sums: FloatArray[], last: boolean) => {
+      for (const i of indices) {
+        if (applied[i]) throw new RangeError(`gradient ${i} applied twice in step ${step}`);
+        applied[i] = true;
+      }
+      // tfjs optimizers keep their slots by position in the map, so every variable is named, in
+      // order; those without a gradient now (null) are skipped.
+      const named: Record<string, tf.Tensor | null> = Object.fromEntries(this.variables.map((v) => [v.name, null]));
+      tf.tidy(() => {
+        indices.forEach((i, j) => (named[this.variables[i].name] = this.meanGradient(i, sums[j], count)));
+        if (last) this.optimizer.applyGradients(named as tf.NamedTensorMap);
+        else applyWithoutAdvancing(this.optimizer, named as tf.NamedTensorMap);
       });
-      this.optimizer.applyGradients(named);
-    });
-    this.ema?.update();
+    };
+    return {
+      applyEarly: (indices, sums) => applyTensors(indices, sums, false),
+      finish: (sums) => {
+        if (sums.count !== count) throw new RangeError(`step ${step} was planned over ${count} samples, its gradient sums cover ${sums.count}`);
+        const rest = applied.flatMap((done, i) => (done ? [] : [i]));
+        applyTensors(rest, rest.map((i) => sums.grads[i]), true);
+        this.ema?.update();
+      },
+    };
+  }
+
+  /** The batch mean of gradient `i`, with the Keras-style penalty on kernels. */
+  private meanGradient(i: number, sum: FloatArray, count: number): tf.Tensor {
+    const v = this.variables[i];
+    const { l1, l2 } = this.options;
+    // tfjs has no float64 tensors: exact sums are divided here and rounded once.
+    let g: tf.Tensor = sum instanceof Float64Array ? tf.tensor(Float32Array.from(sum, (x) => x / count), v.shape) : tf.div(tf.tensor(sum, v.shape), count);
+    if (this.isKernel[i] && l2 > 0) g = tf.add(g, tf.mul(v, 2 * l2));
+    if (this.isKernel[i] && l1 > 0) g = tf.add(g, tf.mul(tf.sign(v), l1));
+    return g;
   }
 
   dispose(): void {

@@ -8,12 +8,19 @@ import { epochOrder, epochSeed, globalBatch, stepsPerEpoch } from './batch-sched
 import { CallbackList, EpochLogs, EpochProgress, LoopState, TrainingCallback } from './callbacks';
 import type { GradientSums } from './gradient-step';
 import type { ParameterUpdate } from './parameter-update';
+import type { FloatArray } from '../wire/tensor-codec';
 
 export interface StepWork {
   step: number;
   epoch: number;
   indices: Uint32Array;
   seed: number;
+  /**
+   * A source whose gradients arrive in parts may hand over tensors whose
+   * sums over the whole batch are complete before the rest are; they are
+   * applied at once, while the rest of the batch is still being computed.
+   */
+  applyEarly?: (indices: number[], sums: FloatArray[]) => void;
 }
 
 /** Where the gradient sums of a global batch come from: this process, or the workers. */
@@ -65,7 +72,7 @@ export interface StepTotals {
   steps: number;
   samples: number;
   stepSeconds: number;
-  /** Of stepSeconds, the time spent applying updates. */
+  /** Of stepSeconds, the time spent applying updates once the gradients were in (parts applied early overlap the gradients). */
   applySeconds: number;
 }
 
@@ -111,10 +118,11 @@ export async function runTrainingLoop(input: TrainingLoopInput): Promise<Trainin
     while (loop.stepInEpoch < perEpoch && loop.step < stepLimit) {
       const stepStart = process.hrtime.bigint();
       const indices = globalBatch(order, input.batchSize, loop.stepInEpoch);
-      const sums = await input.source.computeBatch({ step: loop.step, epoch, indices, seed });
+      const update = input.update.beginStep(loop.step, indices.length);
+      const sums = await input.source.computeBatch({ step: loop.step, epoch, indices, seed, applyEarly: update.applyEarly });
       const lr = input.update.learningRate(loop.step);
       const applyStart = process.hrtime.bigint();
-      input.update.apply(sums, loop.step);
+      update.finish(sums);
       const applySeconds = secondsSince(applyStart);
       loop.step++;
       loop.stepInEpoch++;

@@ -78,7 +78,16 @@ function checkShardSums(field: string, r: ShardSumsMsg): void {
 export function checkGradientHeader(g: GradientHeaderMsg | null | undefined, maxBytes: number): GradientHeaderMsg {
   if (g === null || g === undefined) fail('gradient', 'missing');
   checkShardSums('gradient', g);
-  checkTensorSetHeader('gradient.tensors', g.tensors, maxBytes);
+  const tensors = checkTensorSetHeader('gradient.tensors', g.tensors, maxBytes);
+  const indices = g.tensorIndices ?? [];
+  if (!Array.isArray(indices) || indices.length > MAX_TENSORS) fail('gradient.tensorIndices', `more than ${MAX_TENSORS} indices`);
+  indices.forEach((t, i) => {
+    checkCount(`gradient.tensorIndices[${i}]`, t, MAX_TENSORS - 1);
+    if (i > 0 && t <= indices[i - 1]) fail('gradient.tensorIndices', 'not strictly increasing');
+  });
+  if (indices.length > 0 && indices.length !== tensors.tensors.length) {
+    fail('gradient.tensorIndices', `${indices.length} indices for ${tensors.tensors.length} tensors`);
+  }
   return g;
 }
 

@@ -13,8 +13,9 @@ import { WireDType, WireFormatError } from './tensor-codec';
 /**
  * 2: validation shards (Assignment.task, ValidationResult, evaluation weights).
  * 3: top-k gradients (DTYPE_TOPK_FLOAT32, TensorSetHeader.kept, Welcome.topk_ratio), ShardTimes.
+ * 4: a shard's gradient in parts, sent as the backward pass finishes them (GradientHeader.tensor_indices).
  */
-export const PROTOCOL_VERSION = 3;
+export const PROTOCOL_VERSION = 4;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
@@ -56,6 +57,8 @@ export interface ShardSumsMsg {
 }
 export interface GradientHeaderMsg extends ShardSumsMsg {
   tensors: TensorSetHeaderMsg | null;
+  /** The gradient tensors this part carries, by position in the model's trainable weights ([] or absent: all of them). */
+  tensorIndices?: number[];
 }
 export type ValidationResultMsg = ShardSumsMsg;
 export interface HeartbeatMsg {

@@ -67,11 +67,15 @@ export class TopKCompressor {
     this.residuals = sizes.map((n) => new Float32Array(n));
   }
 
-  /** Adds `grads` to the residuals, takes out the k largest of each, and returns them encoded. */
-  compress(grads: ArrayLike<number>[]): SparseTensors {
+  /**
+   * Adds `grads` to the residuals, takes out the k largest of each, and
+   * returns them encoded. `tensors` names which tensors `grads` are, when a
+   * part of the gradient goes out at a time.
+   */
+  compress(grads: ArrayLike<number>[], tensors?: number[]): SparseTensors {
     const kept: number[] = [];
-    const parts = grads.map((g, t) => {
-      const r = this.residuals[t];
+    const parts = grads.map((g, j) => {
+      const r = this.residuals[tensors?.[j] ?? j];
       const k = keptCount(r.length, this.ratio);
       const candidates = addAndNarrow(r, g, k);
       const count = candidates === undefined ? r.length : candidates.length;

@@ -11,7 +11,7 @@ import { evaluate } from '../../shared/training/evaluation';
 import { GradientComputer, ShardTask } from '../../shared/training/gradient-step';
 import { readWeights, withWeights, writeWeights } from '../../shared/training/weights';
 
-export type Fault = 'none' | 'silent' | 'nan' | 'stale-step' | 'wrong-count';
+export type Fault = 'none' | 'silent' | 'nan' | 'nan-in-last-part' | 'stale-step' | 'wrong-count';
 
 export class InMemoryWorker implements WorkerLink {
   readonly address: string;
@@ -19,6 +19,8 @@ export class InMemoryWorker implements WorkerLink {
   member!: Member;
   scheduler!: StepScheduler;
   fault: Fault = 'none';
+  /** Deliver each gradient in these parts (tensor positions), in this order, as a streamed backward pass would; whole when unset. */
+  parts: number[][] | undefined;
   /** Shards this worker computed and delivered. */
   readonly computed: { task: ShardTask; step: number; shardId: number; size: number }[] = [];
   readonly rejections: string[] = [];
@@ -57,7 +59,13 @@ export class InMemoryWorker implements WorkerLink {
       if (this.fault === 'nan') sums.grads[0][0] = NaN;
       if (this.fault === 'wrong-count') sums.count += 1;
       const step = this.fault === 'stale-step' ? a.step - 1 : a.step;
-      this.deliver(a, { task: 'train', workerId: this.member.id, step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 });
+      const result = { task: 'train' as const, workerId: this.member.id, step, weightsVersion: a.weightsVersion, shardId: a.shardId, sums, computeMs: 5 };
+      if (this.parts === undefined) return this.deliver(a, result);
+      this.parts.forEach((tensors, i) => {
+        const grads = tensors.map((t) => Float32Array.from(sums.grads[t]));
+        if (this.fault === 'nan-in-last-part' && i === this.parts!.length - 1) grads[0][0] = NaN;
+        this.deliver(a, { ...result, tensors, sums: { ...sums, grads } });
+      });
     });
   }
 

@@ -76,6 +76,39 @@ describe('the step scheduler', () => {
     assert.match(c.nodes[1].rejections[0], /NaN/);
   });
 
+  describe('gradients in parts (a streamed backward pass, last layers first)', () => {
+    const parts = [[4, 5], [2, 3], [0, 1]];
+
+    function early(c: ReturnType<typeof cluster>) {
+      const applied: { tensors: number[]; sums: Float32Array[] }[] = [];
+      const applyEarly = (tensors: number[], sums: ArrayLike<number>[]) => applied.push({ tensors, sums: sums.map((g) => Float32Array.from(g)) });
+      return { applied, work: { ...work, applyEarly } };
+    }
+
+    it('hands each tensor to the update once every shard has sent it, and the last ones with the whole batch’s sums', async () => {
+      const c = cluster(2);
+      for (const n of c.nodes) n.parts = parts;
+      const { applied, work: w } = early(c);
+      assertSameSums(await c.scheduler.computeBatch(w), c.reference);
+      // Worker 1 delivers all its parts first; each of worker 2's completes two tensors, the last one the step.
+      assert.deepEqual(applied.map((a) => a.tensors), [[4, 5], [2, 3]]);
+      for (const a of applied) a.tensors.forEach((t, j) => assert.ok(maxAbsDiff(a.sums[j], c.reference.grads[t]) <= 1e-5 * Math.max(1, maxAbs(c.reference.grads[t])), `tensor ${t}`));
+    });
+
+    it('recomputes a shard whose last part is broken elsewhere, and takes from the new attempt only what is missing', async () => {
+      const c = cluster(2);
+      for (const n of c.nodes) n.parts = parts;
+      c.nodes[1].fault = 'nan-in-last-part';
+      const { applied, work: w } = early(c);
+      assertSameSums(await c.scheduler.computeBatch(w), c.reference);
+      assert.match(c.nodes[1].rejections[0], /NaN/);
+      assert.deepEqual(applied.map((a) => a.tensors), [[4, 5], [2, 3]]);
+      // Worker 1 recomputed shard 1: its repeated parts were taken as done, not refused.
+      assert.equal(c.nodes[0].rejections.length, 0);
+      assert.deepEqual(c.nodes[0].computed.map((s) => s.shardId), [0, 0, 0, 1, 1, 1]);
+    });
+  });
+
   it('rejects gradients for a stale step or over the wrong number of samples, with the reason', async () => {
     const c = cluster(3, 300);
     c.nodes[0].fault = 'stale-step';

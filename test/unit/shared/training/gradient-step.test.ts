@@ -57,6 +57,57 @@ describe('the gradient step', () => {
     });
   }
 
+  describe('streamed (each gradient handed out when the backward pass finishes it)', () => {
+    async function streamed(c: GradientComputer, seed = 1) {
+      const order: number[] = [];
+      const grads: Float32Array[] = [];
+      const stats = await c.computeStreamed({ indices, seed }, (i, g) => {
+        order.push(i);
+        grads[i] = Float32Array.from(g);
+      });
+      return { order, grads, stats };
+    }
+
+    for (const preset of ['mlp', 'keras-cnn', 'cnn'] as PresetName[]) {
+      it(`${preset}: the same gradients, bit for bit, and the same sums as the whole backward pass`, async () => {
+        const c = computer(preset);
+        const whole = c.compute({ indices, seed: 1 });
+        const s = await streamed(c);
+        assert.deepEqual(s.stats, { count: whole.count, lossSum: whole.lossSum, correct: whole.correct });
+        assert.equal(s.order.length, whole.grads.length);
+        whole.grads.forEach((g, i) => assert.equal(maxAbsDiff(s.grads[i], g), 0, `gradient ${i}`));
+      });
+    }
+
+    it('finishes the last layers first, each variable once', async () => {
+      const s = await streamed(computer('keras-cnn'));
+      assert.deepEqual([...s.order].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7]);
+      // Dense layers (weights 4..7) are done before the convolutions' (0..3) backward pass starts.
+      assert.ok(s.order.slice(0, 4).every((i) => i >= 4), `order ${s.order.join(',')}`);
+    });
+
+    it('waits for the callback between gradients, and leaks no tensors even when it throws', async () => {
+      const c = computer('keras-cnn');
+      let inCallback = false;
+      await c.computeStreamed({ indices, seed: 1 }, async () => {
+        assert.equal(inCallback, false);
+        inCallback = true;
+        await new Promise((resolve) => setImmediate(resolve));
+        inCallback = false;
+      });
+      const before = tf.memory().numTensors;
+      await assert.rejects(
+        c.computeStreamed({ indices, seed: 1 }, () => {
+          throw new Error('the session ended');
+        }),
+        /session ended/,
+      );
+      assert.equal(tf.memory().numTensors, before);
+      await streamed(c);
+      assert.equal(tf.memory().numTensors, before);
+    });
+  });
+
   it('leaks no tensors', () => {
     const c = computer('keras-cnn');
     c.compute({ indices, seed: 1 });

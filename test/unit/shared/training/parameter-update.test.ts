@@ -64,6 +64,39 @@ describe('the parameter update', () => {
     assert.ok(Math.abs(readWeights(model)[1][0] - (before - 0.0125)) < 1e-6);
   });
 
+  for (const name of ['sgd', 'momentum', 'adam', 'rmsprop'] as const) {
+    it(`${name}: a step applied in parts (some tensors early, the rest at the end) equals one apply, bit for bit`, () => {
+      const options = sgd({ optimizer: { name, lr: 0.01, momentum: 0.9 }, l2: 0.001, emaDecay: 0.99 });
+      const whole = buildPreset('mlp-l2', { shape, numClasses: 3, seed: 1 });
+      const parts = buildPreset('mlp-l2', { shape, numClasses: 3, seed: 1 });
+      const [uw, up] = [new ParameterUpdate(whole, options), new ParameterUpdate(parts, options)];
+      for (let step = 0; step < 4; step++) {
+        const sums = zeroSums(whole, 8);
+        sums.grads.forEach((g, t) => g.forEach((_, j) => (g[j] = Math.sin(step * 7 + t * 3 + j))));
+        uw.apply(sums, step);
+        const update = up.beginStep(step, 8);
+        // The last layers' tensors first, as a streamed backward pass delivers them.
+        update.applyEarly([3, 2], [sums.grads[3], sums.grads[2]]);
+        update.applyEarly([0], [sums.grads[0]]);
+        update.finish(sums);
+      }
+      readWeights(whole).forEach((w, i) => assert.equal(maxAbsDiff(readWeights(parts)[i], w), 0, `weight ${i}`));
+      assert.equal(up.optimizer.iterations, uw.optimizer.iterations);
+      const ema = (u: ParameterUpdate, m: typeof whole) => u.ema!.withAveragedWeights(() => readWeights(m));
+      ema(uw, whole).forEach((w, i) => assert.equal(maxAbsDiff(ema(up, parts)[i], w), 0, `EMA ${i}`));
+    });
+  }
+
+  it('refuses a tensor applied twice, and sums that do not cover the planned samples', () => {
+    const model = buildPreset('mlp-l2', { shape, numClasses: 3, seed: 1 });
+    const u = new ParameterUpdate(model, sgd());
+    const sums = zeroSums(model, 4);
+    const step = u.beginStep(0, 4);
+    step.applyEarly([1], [sums.grads[1]]);
+    assert.throws(() => step.applyEarly([1], [sums.grads[1]]), /applied twice/);
+    assert.throws(() => u.beginStep(1, 4).finish(zeroSums(model, 3)), /planned over 4 samples/);
+  });
+
   it('keeps an EMA of the weights and lends it for evaluation only', () => {
     const model = buildPreset('mlp-l2', { shape, numClasses: 3, seed: 1 });
     const u = new ParameterUpdate(model, sgd({ emaDecay: 0.9 }));
