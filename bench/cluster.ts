@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   const runs = [
     gradfleet('baseline keras-cnn (before)', ['baseline', ...kc]),
     gradfleet('1 worker keras-cnn', ['local', '--workers', '1', ...kc]),
+    gradfleet('1 worker keras-cnn, whole gradients', ['local', '--workers', '1', '--gradient-parts', 'whole', ...kc]),
     gradfleet('2 workers keras-cnn', ['local', '--workers', '2', ...kc]),
+    gradfleet('2 workers keras-cnn, whole gradients', ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc]),
     gradfleet('2 workers keras-cnn fp16', ['local', '--workers', '2', '--compress', 'fp16', ...kc]),
     gradfleet('baseline keras-cnn (after)', ['baseline', ...kc]),
     gradfleet('baseline mlp b256 (before)', ['baseline', ...mlp]),
@@ -100,8 +102,10 @@ ${table(['run', 'model MiB', 'MiB/step', 'bound MiB', 'ratio'], wire)}
 Where a step's time goes, from each run's \`phases_ms\` (ms per step past the warm-up, along the shard that came in
 last; trace.json in the run directory has every step of every worker): broadcast = the coordinator reads,
 encodes and writes the weights and assignments; to worker / to coordinator = on the wire, including gRPC's
-encoding and decoding at both ends; load weights = the worker receives the weights and writes them into its
-model; encode = the gradient is encoded; aggregate = shards added up; apply = the optimizer update. The two
+encoding and decoding at both ends (to coordinator: the last part); load weights = the worker receives the weights and writes them into its
+model; encode = the gradient's last part is encoded; aggregate = shards added up; apply = the optimizer update
+left when the last part is in (streamed gradients: the tensors whose parts came earlier were updated meanwhile;
+"whole gradients" runs send one part per shard, \`--gradient-parts whole\`). The two
 transfer columns are placed with each worker's estimated clock offset (off by at most half a round trip); their
 sum is exact.
 

@@ -14,6 +14,7 @@ export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
     compress: v.compress as CoordinatorOptions['compress'],
     topkRatio: v.topkRatio as number,
     shardDeadlineFactor: v.shardDeadlineFactor as number,
+    gradientParts: v.gradientParts as CoordinatorOptions['gradientParts'],
     shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
     minShardDeadline: v.minShardDeadline as number,
     heartbeatTimeout: v.heartbeatTimeout as number,

@@ -41,6 +41,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   /** --compress topk: the fraction of each gradient tensor's entries a worker sends. */
   topkRatio: number;
   shardDeadlineFactor: number;
+  /** streamed: gradients in parts as workers' backward passes finish them, applied as they complete; whole: one message per shard. */
+  gradientParts: 'streamed' | 'whole';
   /** throughput: shards follow measured samples/s (the default); equal: the same size for all. */
   shardSizing: 'throughput' | 'equal';
   /** Seconds. */
@@ -173,6 +175,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         heartbeatIntervalMs: heartbeats.intervalMs,
         microBatch: o.microBatch,
         topkRatio: o.compress === 'topk' ? o.topkRatio : 0,
+        wholeGradients: o.gradientParts === 'whole',
       },
     },
   });

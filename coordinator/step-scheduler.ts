@@ -46,8 +46,12 @@ export interface ShardResult {
 export interface StepObserver {
   stepStarted(task: ShardTask, step: number, at: number): void;
   shardSent(shardId: number, workerId: string, at: number): void;
-  /** An accepted result. */
+  /** An accepted result (the last part of a gradient sent in parts). */
   shardDone(r: ShardResult, at: number): void;
+  /** An accepted part of a gradient that leaves the shard unfinished. */
+  partDone?(r: ShardResult, at: number): void;
+  /** The update applied these tensors before the step's last results came in. */
+  appliedEarly?(tensors: number[], start: number, end: number): void;
   /** Every result is in and added up. */
   stepGathered(at: number): void;
 }
@@ -160,6 +164,7 @@ export class StepScheduler implements GradientSource {
   private async run(job: Omit<Job, 'shards' | 'totals' | 'settle' | 'fail'>, indices: Uint32Array): Promise<{ shards: PendingShard[]; totals: Job['totals'] }> {
     const members = await this.enoughWorkers();
     this.observer?.stepStarted(job.task, job.step, clockMs());
+    // Before any shard goes out: the weights read here are the step's, before its early updates change the model.
     for (const m of members) m.link.sendWeights(this.weightsVersion);
     const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
@@ -202,6 +207,7 @@ export class StepScheduler implements GradientSource {
       return true;
     });
     if (shard.missing > 0) {
+      if (arrived.length > 0) this.observer?.partDone?.(r, clockMs());
       this.applyCompleteTensors(cur, arrived);
       return undefined;
     }
@@ -224,8 +230,10 @@ export class StepScheduler implements GradientSource {
     if (cur.applyEarly === undefined) return;
     const complete = arrived.filter((t) => cur.shards.every((s) => s.received[t] !== undefined));
     if (complete.length === 0) return;
+    const start = clockMs();
     for (const t of complete) cur.totals[t] = sumOverShards(cur.shards, t);
     cur.applyEarly(complete, complete.map((t) => cur.totals[t]!));
+    this.observer?.appliedEarly?.(complete, start, clockMs());
   }
 
   stop(reason: string): void {

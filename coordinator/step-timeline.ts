@@ -58,6 +58,8 @@ interface ShardRecord {
   computeMs: number;
   receivedAt?: number;
   times?: ShardTimes;
+  /** Parts of its gradient that came before the last: when the worker sent each (its clock) and when it came. */
+  parts: { tensors: number; sent: number; receivedAt: number }[];
 }
 
 interface OpenStep {
@@ -69,6 +71,7 @@ interface OpenStep {
   shards: Map<string, ShardRecord>;
   last?: ShardRecord;
   gatheredAt?: number;
+  early: { tensors: number[]; start: number; end: number }[];
 }
 
 const COORDINATOR = 'coordinator';
@@ -94,11 +97,20 @@ export class StepTimeline implements StepObserver {
 
   stepStarted(task: ShardTask, step: number, at: number): void {
     const traced = this.sink !== undefined && (task === 'validate' || step < TRACE_ALL_STEPS || step % TRACE_EVERY === 0);
-    this.open = { task, step, traced, start: at, shards: new Map() };
+    this.open = { task, step, traced, start: at, shards: new Map(), early: [] };
   }
 
   shardSent(shardId: number, workerId: string, at: number): void {
-    this.open?.shards.set(`${shardId}/${workerId}`, { workerId, sentAt: at, computeMs: 0 });
+    this.open?.shards.set(`${shardId}/${workerId}`, { workerId, sentAt: at, computeMs: 0, parts: [] });
+  }
+
+  partDone(r: ShardResult, at: number): void {
+    const shard = this.open?.shards.get(`${r.shardId}/${r.workerId}`);
+    if (shard !== undefined && r.times?.sent) shard.parts.push({ tensors: r.sums.grads.length, sent: r.times.sent, receivedAt: at });
+  }
+
+  appliedEarly(tensors: number[], start: number, end: number): void {
+    this.open?.early.push({ tensors, start, end });
   }
 
   shardDone(r: ShardResult, at: number): void {
@@ -132,6 +144,7 @@ export class StepTimeline implements StepObserver {
     const s = this.open;
     if (s === undefined || s.task !== 'train' || s.gatheredAt === undefined) return;
     this.open = undefined;
+    for (const e of s.early) this.coordinatorSpan(s, `apply ${e.tensors.length} tensor(s) early`, e.start, e.end, 'early updates');
     this.coordinatorSpan(s, 'apply', at - applyMs, at);
     this.coordinatorSpan(s, `step ${s.step}`, s.start, at);
     if (s.traced) this.sink!.flush();
@@ -175,14 +188,19 @@ export class StepTimeline implements StepObserver {
   /** The worker's times moved onto this clock; undefined when it sent none. */
   private onCoordinatorClock(shard: ShardRecord): ShardTimes | undefined {
     const t = shard.times;
-    const offset = this.clocks.get(shard.workerId)?.estimate()?.offsetMs;
-    if (t === undefined || offset === undefined) return undefined;
-    const at = (v: number) => (v === 0 ? 0 : v - offset);
+    const at = this.workerClock(shard.workerId);
+    if (t === undefined || at === undefined) return undefined;
     return { weightsReceived: at(t.weightsReceived), assigned: at(t.assigned), computeStart: at(t.computeStart), computeEnd: at(t.computeEnd), sent: at(t.sent) };
   }
 
-  private coordinatorSpan(s: OpenStep, name: string, start: number, end: number): void {
-    if (s.traced) this.sink!.span({ name, process: COORDINATOR, thread: 'steps', start, end });
+  /** Moves a time of this worker's clock onto the coordinator's (0, unknown, stays 0). */
+  private workerClock(workerId: string): ((v: number) => number) | undefined {
+    const offset = this.clocks.get(workerId)?.estimate()?.offsetMs;
+    return offset === undefined ? undefined : (v) => (v === 0 ? 0 : v - offset);
+  }
+
+  private coordinatorSpan(s: OpenStep, name: string, start: number, end: number, thread = 'steps'): void {
+    if (s.traced) this.sink!.span({ name, process: COORDINATOR, thread, start, end });
   }
 
   /** The coordinator's side of a step up to its results added up (traced first, so it is the top row). */
@@ -206,6 +224,8 @@ export class StepTimeline implements StepObserver {
     if (w.weightsReceived > 0) span('work', 'load weights', w.weightsReceived, w.computeStart);
     span('work', s.task === 'train' ? 'compute gradient' : 'validate', w.computeStart, w.computeEnd);
     span('work', 'encode and send', w.computeEnd, w.sent);
+    const at = this.workerClock(shard.workerId)!;
+    for (const p of shard.parts) span('network', `gradient part (${p.tensors} tensors) → coordinator`, at(p.sent), p.receivedAt);
     span('network', s.task === 'train' ? 'gradient → coordinator' : 'result → coordinator', w.sent, shard.receivedAt);
   }
 }

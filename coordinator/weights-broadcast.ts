@@ -50,15 +50,9 @@ export class WeightsBroadcast {
   /** The weights changed (an update was applied, or a checkpoint restored). */
   bump(): number {
     this.version++;
+    this.full = undefined;
     this.evaluation = undefined;
-    if (this.replica !== undefined) {
-      this.full = undefined;
-      this.delta = this.advanceReplica();
-    } else {
-      // Read now: during the next step the update applies early tensors to the model, and a
-      // worker that gets this version then must get it as it is now.
-      this.full = encode(this.version, readWeights(this.model), this.specs, 'float32', false);
-    }
+    if (this.replica !== undefined) this.delta = this.advanceReplica();
     return this.version;
   }
 
@@ -72,7 +66,12 @@ export class WeightsBroadcast {
     return this.evaluation;
   }
 
-  /** What to send a worker that holds `held` (-1: nothing yet). */
+  /**
+   * What to send a worker that holds `held` (-1: nothing yet). Uncompressed
+   * weights are read from the model on the first call after a bump: the
+   * step scheduler sends every worker the weights as a step starts, before
+   * any of its gradients (and so any early update of the model) can come in.
+   */
   forWorker(held: number): EncodedWeights {
     if (this.delta !== undefined && held === this.version - 1) return this.delta;
     this.full ??= encode(this.version, this.replica ?? readWeights(this.model), this.specs, 'float32', false);

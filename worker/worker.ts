@@ -72,7 +72,7 @@ interface RunState {
   /** The evaluation (EMA) weights last sent, for the training weights version they go with. */
   evaluation?: { version: number; values: Float32Array[] };
   gradientSpecs: { name: string; shape: number[] }[];
-  /** Gradients go out in parts as the backward pass finishes them; not with --micro-batch, whose float64 sums add up over the whole shard first. */
+  /** Gradients go out in parts as the backward pass finishes them; not with --micro-batch, whose float64 sums add up over the whole shard first, nor with --gradient-parts whole. */
   streamed: boolean;
   /** Benchmarks only (--simulate-compute-ms): the gradient a simulated GPU answers with. */
   simulatedGradient?: GradientSums;
@@ -136,7 +136,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       weightsVersion: -1,
       weightsArrivedAt: 0,
       gradientSpecs,
-      streamed: !(welcome.microBatch > 0),
+      streamed: !(welcome.microBatch > 0) && !welcome.wholeGradients,
     };
   };
 

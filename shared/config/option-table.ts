@@ -111,6 +111,13 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
     description: 'compression on the wire: 16-bit gradients and weight changes (fp16, bf16), or the largest gradient entries with error feedback and fp16 weight changes (topk)',
   },
   { key: 'topkRatio', type: 'number', default: 0.01, above: 0, max: 1, description: '--compress topk: fraction of each gradient tensor sent per step' },
+  {
+    key: 'gradientParts',
+    type: 'string',
+    default: 'streamed',
+    choices: ['streamed', 'whole'],
+    description: 'streamed: workers send each layer’s gradient as their backward pass finishes it and the update starts on it at once; whole: one message per shard after the backward pass (for comparison)',
+  },
   { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
   { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned' },

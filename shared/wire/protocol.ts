@@ -93,6 +93,7 @@ export interface WelcomeMsg {
   heartbeatIntervalMs: number;
   microBatch: number;
   topkRatio: number;
+  wholeGradients: boolean;
 }
 export interface WeightsHeaderMsg {
   version: number;

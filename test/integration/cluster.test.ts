@@ -116,10 +116,31 @@ describe('the timeline of a cluster run (trace.json)', function () {
       const computed = events.filter((e) => e.name === 'compute gradient' && e.args?.step === step);
       assert.deepEqual(computed.map((e) => processes.get(e.pid)).sort(), ['worker w1', 'worker w2'], `step ${step}`);
       for (const c of computed) assert.ok(c.ts >= span.ts && c.ts + c.dur <= span.ts + span.dur, `step ${step}: ${processes.get(c.pid)} computed outside the step`);
+      // mlp's gradient goes in two parts (the last two layers, then the first); the update applies the
+      // first part of both shards while the first layer's gradient is still on its way.
+      const parts = events.filter((e) => e.name === 'gradient part (4 tensors) → coordinator' && e.args?.step === step);
+      assert.deepEqual(parts.map((e) => processes.get(e.pid)).sort(), ['worker w1', 'worker w2'], `step ${step}: parts`);
+      const inStep = (name: string) => events.filter((e) => e.name === name && processes.get(e.pid) === 'coordinator' && e.ts >= span.ts && e.ts + e.dur <= span.ts + span.dur);
+      const [early, apply] = [inStep('apply 4 tensor(s) early'), inStep('apply')];
+      assert.equal(early.length, 1, `step ${step}: early updates`);
+      assert.ok(early[0].ts + early[0].dur <= apply[0].ts, `step ${step}: the early update comes before the last one`);
     }
     assert.equal(events.filter((e) => e.name === 'validate' && processes.get(e.pid)?.startsWith('worker')).length, 2);
     const phases = readSummary(runDir).phases_ms as Record<string, number>;
     assert.ok(phases.compute > 0 && phases.apply > 0, JSON.stringify(phases));
+  });
+});
+
+describe('--gradient-parts whole', function () {
+  this.timeout(600_000);
+
+  it('sends each shard’s gradient in one piece, and applies nothing before the last one is in', () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const r = runCli(['local', '--workers', '2', '--gradient-parts', 'whole', '--model', 'mlp', '--epochs', '1', '--max-steps', '5', '--batch-size', '512', '--ema-decay', '0', '--backend', 'wasm', '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const names = (JSON.parse(fs.readFileSync(path.join(runDir, 'trace.json'), 'utf8')) as { name: string }[]).map((e) => e.name);
+    assert.equal(names.filter((n) => n === 'gradient → coordinator').length, 10);
+    assert.deepEqual(names.filter((n) => /gradient part|early/.test(n)), []);
   });
 });
 

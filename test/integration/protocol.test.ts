@@ -71,6 +71,32 @@ describe('the coordinator under hostile workers', function () {
     assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
   });
 
+  const badParts: [string, number[], { name: string; shape: number[] }[], RegExp][] = [
+    ['names a tensor the model lacks', [6], [{ name: 'x', shape: [10] }], /gradient part names tensor 6, the model has 6/],
+    ['lists its tensors out of order', [5, 4], [{ name: 'b', shape: [10] }, { name: 'k', shape: [100, 10] }], /gradient\.tensorIndices: not strictly increasing/],
+    ['has a tensor of the wrong shape for its position', [5], [{ name: 'b', shape: [11] }], /tensor 0 \(.*\) has shape \[11\], expected \[10\]/],
+  ];
+  for (const [what, tensorIndices, tensors, reason] of badParts) {
+    it(`drops a worker whose gradient part ${what}`, async () => {
+      const s = rawSession(coordinator.port);
+      const done = replies(s);
+      s.write(joinMessage(runId));
+      s.on('data', (m: CoordinatorMessage) => {
+        if (m.body !== 'assignment') return;
+        const a = m.assignment!;
+        const totalBytes = tensors.reduce((n, t) => n + 4 * t.shape.reduce((x, y) => x * y, 1), 0);
+        s.write({
+          runId,
+          body: 'gradient',
+          gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensorIndices, tensors: { tensors, dtype: 'DTYPE_FLOAT32', totalBytes } },
+        });
+      });
+      const { messages, error } = await done;
+      assert.match(messages.find((m) => m.body === 'stop')!.stop!.reason, reason);
+      assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
+    });
+  }
+
   it('drops a worker that sends a chunk over 1 MiB (under the message limit) with INVALID_ARGUMENT', async () => {
     const s = rawSession(coordinator.port);
     const done = replies(s);

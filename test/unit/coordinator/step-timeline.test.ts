@@ -67,6 +67,24 @@ describe('the step timeline', () => {
     );
   });
 
+  it('shows the parts of a gradient sent before the last, and the updates applied while the step waited', () => {
+    const sink = recorder();
+    const timeline = new StepTimeline(sink);
+    trainStep(timeline, 0, 100); // pins the clock offsets
+    const t0 = 200;
+    timeline.stepStarted('train', 1, t0);
+    timeline.shardSent(0, 'w1', t0 + 0.5);
+    const part = result('w1', 0, 1, { weightsReceived: t0 + 1.1, assigned: t0 + 1.5, computeStart: t0 + 1.6, computeEnd: t0 + 12, sent: t0 + 12.1 });
+    timeline.partDone({ ...part, sums: { ...part.sums, grads: [new Float32Array(4), new Float32Array(2)] } }, t0 + 13);
+    timeline.appliedEarly([2, 3], t0 + 13.1, t0 + 14);
+    timeline.shardDone(result('w1', 0, 1, { weightsReceived: t0 + 1.1, assigned: t0 + 1.5, computeStart: t0 + 1.6, computeEnd: t0 + 30, sent: t0 + 30.1 }), t0 + 31.1);
+    timeline.stepGathered(t0 + 31.2);
+    timeline.stepApplied({ applyMs: 0.3, stepMs: 31.5, warmup: true }, t0 + 31.5);
+    const at = (name: string) => sink.spans.filter((s) => s.name === name).map((s) => [s.process, s.thread, +s.start.toFixed(6), +s.end.toFixed(6)]);
+    assert.deepEqual(at('gradient part (2 tensors) → coordinator'), [['worker w1', 'network', 212.1, 213]]);
+    assert.deepEqual(at('apply 2 tensor(s) early'), [['coordinator', 'early updates', 213.1, 214]]);
+  });
+
   it("splits a step along the shard that came in last, past the warm-up, into phases that add up to the step's time", () => {
     const timeline = new StepTimeline();
     for (let step = 0; step < WARMUP_STEPS + 2; step++) trainStep(timeline, step, 1000 * step);
