@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { PHASE_NAMES, StepPhases, zeroPhases } from '../coordinator/step-timeline';
 import type { RunSummary } from '../shared/training/run-summary';
 import { machineLine, table, updateSection } from './report';
-import { gradfleet } from './run-cli';
+import { gradfleet, Run } from './run-cli';
 
 const CLI = path.resolve(__dirname, '../coordinator/cli/main.js');
 
@@ -35,50 +35,107 @@ async function parallelCeiling(args: string[], single: number): Promise<string> 
 const steady = (s: RunSummary) => s.steady_samples_per_second as number;
 const n = (x: unknown, d = 0) => (typeof x === 'number' && Number.isFinite(x) ? x.toFixed(d) : '-');
 
+/** Each configuration runs once per round; every round sits between two baseline runs. */
+const ROUNDS = 3;
+
+interface Config {
+  label: string;
+  args: string[];
+}
+
+/** The configurations of one model, run in rounds: baseline, the cluster runs, baseline, the cluster runs, ..., baseline. */
+function inRounds(baselineArgs: string[], configs: Config[]): { baselines: Run[]; rounds: Run[][] } {
+  const baselines = [gradfleet(`baseline ${baselineArgs[1]} (round 1 start)`, ['baseline', ...baselineArgs])];
+  const rounds: Run[][] = [];
+  for (let r = 1; r <= ROUNDS; r++) {
+    rounds.push(configs.map((c) => gradfleet(`${c.label} (round ${r})`, c.args)));
+    baselines.push(gradfleet(`baseline ${baselineArgs[1]} (round ${r} end)`, ['baseline', ...baselineArgs]));
+  }
+  return { baselines, rounds };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** A configuration's figures over the rounds: each round's ratio is to the mean of the two baselines around it. */
+interface Measured {
+  label: string;
+  args: string[];
+  runs: Run[];
+  ratios: number[];
+  ratiosWithWarmup: number[];
+}
+
+function measure(label: string, args: string[], runs: Run[], baselines: Run[]): Measured {
+  const around = (r: number, figure: (s: RunSummary) => number) => (figure(baselines[r].summary) + figure(baselines[r + 1].summary)) / 2;
+  return {
+    label,
+    args,
+    runs,
+    ratios: runs.map((run, r) => steady(run.summary) / around(r, steady)),
+    ratiosWithWarmup: runs.map((run, r) => run.summary.samples_per_second / around(r, (s) => s.samples_per_second)),
+  };
+}
+
+/** The baseline runs against their own mean: how far the host drifted over the rounds. */
+function baselineDrift(args: string[], baselines: Run[]): Measured {
+  const against = (figure: (s: RunSummary) => number) => {
+    const mean = baselines.reduce((sum, b) => sum + figure(b.summary), 0) / baselines.length;
+    return baselines.map((b) => figure(b.summary) / mean);
+  };
+  return { label: `baseline ${args[1]}`, args: ['baseline', ...args], runs: baselines, ratios: against(steady), ratiosWithWarmup: against((s) => s.samples_per_second) };
+}
+
 async function main(): Promise<void> {
-  const kc = ['--model', 'keras-cnn', '--backend', 'wasm', '--epochs', '1', '--max-steps', '150', '--ema-decay', '0'];
+  const kc = ['--model', 'keras-cnn', '--backend', 'wasm', '--epochs', '1', '--max-steps', '100', '--ema-decay', '0'];
   const mlp = ['--model', 'mlp', '--backend', 'wasm', '--epochs', '3', '--batch-size', '256', '--max-steps', '80', '--ema-decay', '0'];
-  // Each model's cluster runs sit between two baseline runs: the host drifts within minutes, so the
-  // reference is their mean, and the two show how far it drifted meanwhile.
-  const runs = [
-    gradfleet('baseline keras-cnn (before)', ['baseline', ...kc]),
-    gradfleet('1 worker keras-cnn', ['local', '--workers', '1', ...kc]),
-    gradfleet('1 worker keras-cnn, whole gradients', ['local', '--workers', '1', '--gradient-parts', 'whole', ...kc]),
-    gradfleet('2 workers keras-cnn', ['local', '--workers', '2', ...kc]),
-    gradfleet('2 workers keras-cnn, whole gradients', ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc]),
-    gradfleet('2 workers keras-cnn fp16', ['local', '--workers', '2', '--compress', 'fp16', ...kc]),
-    gradfleet('baseline keras-cnn (after)', ['baseline', ...kc]),
-    gradfleet('baseline mlp b256 (before)', ['baseline', ...mlp]),
-    gradfleet('1 worker mlp b256', ['local', '--workers', '1', ...mlp]),
-    gradfleet('baseline mlp b256 (after)', ['baseline', ...mlp]),
+  const models: [string[], Config[]][] = [
+    [
+      kc,
+      [
+        { label: '1 worker keras-cnn', args: ['local', '--workers', '1', ...kc] },
+        { label: '1 worker keras-cnn, whole gradients', args: ['local', '--workers', '1', '--gradient-parts', 'whole', ...kc] },
+        { label: '2 workers keras-cnn', args: ['local', '--workers', '2', ...kc] },
+        { label: '2 workers keras-cnn, whole gradients', args: ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc] },
+        { label: '2 workers keras-cnn fp16', args: ['local', '--workers', '2', '--compress', 'fp16', ...kc] },
+      ],
+    ],
+    [mlp, [{ label: '1 worker mlp b256', args: ['local', '--workers', '1', ...mlp] }]],
   ];
-  const baselines = (model: string) => runs.filter((r) => r.summary.command === 'baseline' && r.summary.model === model).map((r) => r.summary);
-  const mean = (model: string, figure: (s: RunSummary) => number) => baselines(model).reduce((sum, s) => sum + figure(s), 0) / baselines(model).length;
-  const base = (model: string) => mean(model, steady);
-  const throughput = runs.map((r) => [
-    r.label,
-    `\`gradfleet ${r.args.join(' ')}\``,
-    n(steady(r.summary)),
-    `${(steady(r.summary) / base(r.summary.model)).toFixed(2)}×`,
-    `${(r.summary.samples_per_second / mean(r.summary.model, (s) => s.samples_per_second)).toFixed(2)}×`,
-    `${(r.summary.test_accuracy * 100).toFixed(2)}%`,
+  const measured: Measured[] = [];
+  for (const [baselineArgs, configs] of models) {
+    const { baselines, rounds } = inRounds(baselineArgs, configs);
+    // Baselines against their neighbours: how far the host drifted within each round.
+    measured.push(baselineDrift(baselineArgs, baselines));
+    configs.forEach((c, i) => measured.push(measure(c.label, c.args, rounds.map((round) => round[i]), baselines)));
+  }
+  const span = (xs: number[]) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
+  const throughput = measured.map((m) => [
+    m.label,
+    `\`gradfleet ${m.args.join(' ')}\``,
+    n(median(m.runs.map((r) => steady(r.summary)))),
+    span(m.ratios),
+    `${median(m.ratiosWithWarmup).toFixed(2)}×`,
+    `${(median(m.runs.map((r) => r.summary.test_accuracy)) * 100).toFixed(2)}%`,
   ]);
-  const ceiling = await parallelCeiling(kc, base('keras-cnn'));
-  const wire = runs
-    .filter((r) => r.summary.command === 'coordinator')
-    .map((r) => {
-      const s = r.summary;
-      const modelBytes = (s.model_parameters as number) * 4;
-      const perStep = ((s.bytes_sent as number) + (s.bytes_received as number)) / s.steps_run;
-      const bound = 2 * modelBytes * s.workers;
-      return [r.label, n(modelBytes / 2 ** 20, 2), n(perStep / 2 ** 20, 2), n(bound / 2 ** 20, 2), `${(perStep / bound).toFixed(3)}×`];
-    });
-  const breakdown = runs.map((r) => {
-    const s = r.summary;
-    const step = s.step_ms as number;
+  const keras = measured.find((m) => m.label === 'baseline keras-cnn')!;
+  const ceiling = await parallelCeiling(kc, median(keras.runs.map((r) => steady(r.summary))));
+  const clusters = measured.filter((m) => m.runs[0].summary.command === 'coordinator');
+  const wire = clusters.map((m) => {
+    const s = m.runs[0].summary;
+    const modelBytes = (s.model_parameters as number) * 4;
+    const perStep = ((s.bytes_sent as number) + (s.bytes_received as number)) / s.steps_run;
+    const bound = 2 * modelBytes * s.workers;
+    return [m.label, n(modelBytes / 2 ** 20, 2), n(perStep / 2 ** 20, 2), n(bound / 2 ** 20, 2), `${(perStep / bound).toFixed(3)}×`];
+  });
+  const breakdown = measured.map((m) => {
+    const mean = (figure: (s: RunSummary) => number) => m.runs.reduce((sum, r) => sum + figure(r.summary), 0) / m.runs.length;
+    const step = mean((s) => s.step_ms as number);
     // One process has no phases but its gradient step and its update.
-    const p = (s.phases_ms as StepPhases | undefined) ?? { ...zeroPhases(), compute: step - (s.apply_ms as number), apply: s.apply_ms as number };
-    return [r.label, n(step, 1), ...PHASE_NAMES.map((k) => n(p[k], 1))];
+    const phase = (k: keyof StepPhases) => mean((s) => ((s.phases_ms as StepPhases | undefined) ?? { ...zeroPhases(), compute: (s.step_ms as number) - (s.apply_ms as number), apply: s.apply_ms as number })[k]);
+    return [m.label, n(step, 1), ...PHASE_NAMES.map((k) => n(phase(k), 1))];
   });
   updateSection(
     'cluster',
@@ -87,8 +144,10 @@ async function main(): Promise<void> {
 Coordinator and workers on this machine over loopback (\`gradfleet local\`), wasm backend, throughput over the
 training steps only (validation and test excluded), from each run's summary.json: samples/s and step times
 leave out each process's first 5 steps (kernel compilation, first connection; \`steady_samples_per_second\`),
-and the next column gives the ratio with them counted (\`samples_per_second\`). Ratios are to the mean of the
-baseline runs before and after each model's cluster runs (the host drifts; the two show by how much). Machine: ${machineLine()}.
+and the next column gives the ratio with them counted (\`samples_per_second\`). Each configuration ran in
+${ROUNDS} rounds, and every round sits between two baseline runs: a run's ratio is to the mean of the two around
+it, and the table gives the median over the rounds (range in brackets; samples/s are medians too). The
+baseline rows compare each baseline run with their mean: the host's drift. Machine: ${machineLine()}.
 Measured ${new Date().toISOString().slice(0, 10)} with \`npm run bench:cluster\`. On 2 cores, 2 workers share them with the coordinator.
 
 ${table(['run', 'command', 'samples/s', 'vs baseline', 'vs baseline, warm-up included', 'test accuracy'], throughput)}
@@ -99,7 +158,7 @@ Bytes on the wire per step (gradients up, weights down, sample indices) against 
 
 ${table(['run', 'model MiB', 'MiB/step', 'bound MiB', 'ratio'], wire)}
 
-Where a step's time goes, from each run's \`phases_ms\` (ms per step past the warm-up, along the shard that came in
+Where a step's time goes, from each run's \`phases_ms\` (ms per step past the warm-up, mean over the rounds, along the shard that came in
 last; trace.json in the run directory has every step of every worker): broadcast = the coordinator reads,
 encodes and writes the weights and assignments; to worker / to coordinator = on the wire, including gRPC's
 encoding and decoding at both ends (to coordinator: the last part); load weights = the worker receives the weights and writes them into its
