@@ -67,7 +67,8 @@ export async function streamVariableGrads(f: () => tf.Scalar, variables: tf.Vari
     for (let n = nodes.length - 1; n >= 0; n--) {
       const node = nodes[n];
       backpropagate(node, grads);
-      for (const input of Object.values(node.inputs)) {
+      // An operation may read a variable twice (a * a); it is one reader.
+      for (const input of new Set(Object.values(node.inputs))) {
         const i = variables.indexOf(input as tf.Variable);
         if (i >= 0 && --readsLeft[i] === 0) await onFinished(i, grads.get(input.id)!.dataSync() as Float32Array, value);
       }
