@@ -95,14 +95,14 @@ async function main(): Promise<void> {
     [
       kc,
       [
-        { label: '1 worker keras-cnn', args: ['local', '--workers', '1', ...kc] },
+        { label: '1 worker keras-cnn', args: ['local', '--workers', '1', '--gradient-parts', 'streamed', ...kc] },
         { label: '1 worker keras-cnn, whole gradients', args: ['local', '--workers', '1', '--gradient-parts', 'whole', ...kc] },
-        { label: '2 workers keras-cnn', args: ['local', '--workers', '2', ...kc] },
+        { label: '2 workers keras-cnn', args: ['local', '--workers', '2', '--gradient-parts', 'streamed', ...kc] },
         { label: '2 workers keras-cnn, whole gradients', args: ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc] },
-        { label: '2 workers keras-cnn fp16', args: ['local', '--workers', '2', '--compress', 'fp16', ...kc] },
+        { label: '2 workers keras-cnn fp16', args: ['local', '--workers', '2', '--gradient-parts', 'streamed', '--compress', 'fp16', ...kc] },
       ],
     ],
-    [mlp, [{ label: '1 worker mlp b256', args: ['local', '--workers', '1', ...mlp] }]],
+    [mlp, [{ label: '1 worker mlp b256', args: ['local', '--workers', '1', '--gradient-parts', 'streamed', ...mlp] }]],
   ];
   const measured: Measured[] = [];
   for (const [baselineArgs, configs] of models) {

@@ -1,10 +1,24 @@
 /** Coordinator options from resolved option values (flags, config file, environment): the CLI and the tests build them the same way. */
+import * as os from 'node:os';
 import type { OptionValues } from '../shared/config/resolve-options';
 import { compileTrainingOptions } from '../shared/config/training-options';
 import { compileConnectionSecurity } from '../shared/security/connection-security';
 import type { CoordinatorOptions } from './coordinator';
 
-export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
+/**
+ * --gradient-parts auto: streamed, unless the workers run on this machine and
+ * take every core (`local` with at least as many workers as cores). Then the
+ * coordinator's work during their backward passes (receiving parts, early
+ * updates) can only take a core from a worker, and costs what it saves
+ * (BENCHMARKS.md, "Reading the figures").
+ */
+export function resolveGradientParts(value: string, localWorkers?: number, cores = os.availableParallelism()): CoordinatorOptions['gradientParts'] {
+  if (value === 'streamed' || value === 'whole') return value;
+  return localWorkers !== undefined && localWorkers >= cores ? 'whole' : 'streamed';
+}
+
+/** `localWorkers`: how many workers `local` starts beside the coordinator. */
+export function compileCoordinatorOptions(v: OptionValues, localWorkers?: number): CoordinatorOptions {
   return {
     ...compileTrainingOptions(v),
     host: v.host as string,
@@ -14,7 +28,7 @@ export function compileCoordinatorOptions(v: OptionValues): CoordinatorOptions {
     compress: v.compress as CoordinatorOptions['compress'],
     topkRatio: v.topkRatio as number,
     shardDeadlineFactor: v.shardDeadlineFactor as number,
-    gradientParts: v.gradientParts as CoordinatorOptions['gradientParts'],
+    gradientParts: resolveGradientParts(v.gradientParts as string, localWorkers),
     shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
     minShardDeadline: v.minShardDeadline as number,
     heartbeatTimeout: v.heartbeatTimeout as number,

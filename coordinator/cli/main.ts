@@ -98,7 +98,7 @@ function buildProgram(): Command {
   const localCmd = program.command('local').description('a coordinator and N worker processes on this machine');
   addTableOptions(localCmd, LOCAL_SPECS).action(async () => {
     const v = resolveCommandOptions(localCmd, LOCAL_SPECS);
-    const o = compileCoordinatorOptions(v);
+    const o = compileCoordinatorOptions(v, v.workers as number);
     configureLogging({ level: o.logLevel, format: o.logFormat });
     const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend, workerFlags: connectionFlags(v) });
     process.stdout.write(`${result.summaryPath}\n`);

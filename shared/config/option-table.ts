@@ -114,9 +114,10 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'gradientParts',
     type: 'string',
-    default: 'streamed',
-    choices: ['streamed', 'whole'],
-    description: 'streamed: workers send each layer’s gradient as their backward pass finishes it and the update starts on it at once; whole: one message per shard after the backward pass (for comparison)',
+    default: 'auto',
+    choices: ['auto', 'streamed', 'whole'],
+    description:
+      'streamed: workers send each layer’s gradient as their backward pass finishes it and the update starts on it at once; whole: one message per shard after the backward pass; auto: streamed, but whole for `local` with as many workers as cores',
   },
   { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },

@@ -103,7 +103,7 @@ describe('the timeline of a cluster run (trace.json)', function () {
 
   it("shows every step on the coordinator and each worker's phases inside it, on the coordinator's clock", () => {
     const runDir = path.join(tmpDir(), 'run');
-    const r = runCli(['local', '--workers', '2', '--model', 'mlp', '--epochs', '1', '--batch-size', '512', '--ema-decay', '0', '--backend', 'wasm', '--run-dir', runDir]);
+    const r = runCli(['local', '--workers', '2', '--gradient-parts', 'streamed', '--model', 'mlp', '--epochs', '1', '--batch-size', '512', '--ema-decay', '0', '--backend', 'wasm', '--run-dir', runDir]);
     assert.equal(r.code, 0, r.stderr);
     const events = JSON.parse(fs.readFileSync(path.join(runDir, 'trace.json'), 'utf8')) as { name: string; ph: string; pid: number; ts: number; dur: number; args?: { step?: number; name?: string } }[];
     const processes = new Map(events.filter((e) => e.name === 'process_name').map((e) => [e.pid, e.args!.name!]));
