@@ -7,9 +7,10 @@
  * skipped and no sample is counted twice.
  *
  * A shard's gradient may come in parts, as the worker's backward pass
- * finishes them. A tensor whose sum over every shard is complete before the
- * step is goes to the update at once (StepWork.applyEarly), so the optimizer
- * works while the last layers' gradients are still being computed. A part
+ * finishes them. A tensor that every shard has sent goes to the update at
+ * once (StepWork.applyEarly), before the rest of the step is in, so the
+ * optimizer works while the first layers' gradients are still being
+ * computed. A part
  * is taken from whichever attempt at its shard sent it first: a reassigned
  * shard's new worker recomputes the same samples with the same seed.
  *
