@@ -27,10 +27,16 @@ describe('the cluster matches one-process training', function () {
     reference = savedWeights(path.join(root, 'baseline', 'model'));
   });
 
-  for (const workers of [1, 2, 3]) {
-    it(`with ${workers} worker process(es): the weights after 20 steps are within 1e-4 of baseline`, () => {
-      const runDir = path.join(root, `local-${workers}`);
-      const r = runCli(['local', '--workers', String(workers), ...COMMON, '--run-dir', runDir]);
+  const cases: [number, 'streamed' | 'whole'][] = [
+    [1, 'streamed'],
+    [2, 'streamed'],
+    [3, 'streamed'],
+    [2, 'whole'],
+  ];
+  for (const [workers, parts] of cases) {
+    it(`with ${workers} worker process(es), ${parts} gradients: the weights after 20 steps are within 1e-4 of baseline`, () => {
+      const runDir = path.join(root, `local-${workers}-${parts}`);
+      const r = runCli(['local', '--workers', String(workers), '--gradient-parts', parts, ...COMMON, '--run-dir', runDir]);
       assert.equal(r.code, 0, r.stderr);
       const s = readSummary(runDir);
       assert.equal(s.steps_run, 20);
@@ -75,7 +81,8 @@ describe('compression on the wire (--compress)', function () {
   const args = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--shard-sizing', 'equal'];
   const run = (compress: string) => {
     const runDir = path.join(tmpDir(), compress);
-    const r = runCli(['local', '--workers', '2', '--compress', compress, ...args, '--run-dir', runDir]);
+    // Streamed: top-k keeps its residuals per tensor, part by part.
+    const r = runCli(['local', '--workers', '2', '--gradient-parts', 'streamed', '--compress', compress, ...args, '--run-dir', runDir]);
     assert.equal(r.code, 0, r.stderr);
     const s = readSummary(runDir) as unknown as Record<string, number>;
     process.stderr.write(`      ${compress}: test accuracy ${s.test_accuracy}\n`);
