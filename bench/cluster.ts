@@ -59,7 +59,7 @@ const median = (xs: number[]) => {
   return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-/** A configuration's figures over the rounds: each round's ratio is to the mean of the two baselines around it. */
+/** A configuration's figures over the rounds, each run's ratio to its reference. */
 interface Measured {
   label: string;
   args: string[];
@@ -68,25 +68,19 @@ interface Measured {
   ratiosWithWarmup: number[];
 }
 
-function measure(label: string, args: string[], runs: Run[], baselines: Run[]): Measured {
-  const around = (r: number, figure: (s: RunSummary) => number) => (figure(baselines[r].summary) + figure(baselines[r + 1].summary)) / 2;
-  return {
-    label,
-    args,
-    runs,
-    ratios: runs.map((run, r) => steady(run.summary) / around(r, steady)),
-    ratiosWithWarmup: runs.map((run, r) => run.summary.samples_per_second / around(r, (s) => s.samples_per_second)),
-  };
+type Figure = (s: RunSummary) => number;
+
+/** `reference(r, figure)`: what run number `r` is compared with. */
+function measure(label: string, args: string[], runs: Run[], reference: (r: number, figure: Figure) => number): Measured {
+  const ratios = (figure: Figure) => runs.map((run, r) => figure(run.summary) / reference(r, figure));
+  return { label, args, runs, ratios: ratios(steady), ratiosWithWarmup: ratios((s) => s.samples_per_second) };
 }
 
+/** Each round's runs against the mean of the two baselines around the round. */
+const aroundRound = (baselines: Run[]) => (r: number, figure: Figure) => (figure(baselines[r].summary) + figure(baselines[r + 1].summary)) / 2;
+
 /** The baseline runs against their own mean: how far the host drifted over the rounds. */
-function baselineDrift(args: string[], baselines: Run[]): Measured {
-  const against = (figure: (s: RunSummary) => number) => {
-    const mean = baselines.reduce((sum, b) => sum + figure(b.summary), 0) / baselines.length;
-    return baselines.map((b) => figure(b.summary) / mean);
-  };
-  return { label: `baseline ${args[1]}`, args: ['baseline', ...args], runs: baselines, ratios: against(steady), ratiosWithWarmup: against((s) => s.samples_per_second) };
-}
+const meanOf = (baselines: Run[]) => (_: number, figure: Figure) => baselines.reduce((sum, b) => sum + figure(b.summary), 0) / baselines.length;
 
 async function main(): Promise<void> {
   const kc = ['--model', 'keras-cnn', '--backend', 'wasm', '--epochs', '1', '--max-steps', '100', '--ema-decay', '0'];
@@ -107,9 +101,8 @@ async function main(): Promise<void> {
   const measured: Measured[] = [];
   for (const [baselineArgs, configs] of models) {
     const { baselines, rounds } = inRounds(baselineArgs, configs);
-    // Baselines against their neighbours: how far the host drifted within each round.
-    measured.push(baselineDrift(baselineArgs, baselines));
-    configs.forEach((c, i) => measured.push(measure(c.label, c.args, rounds.map((round) => round[i]), baselines)));
+    measured.push(measure(`baseline ${baselineArgs[1]}`, ['baseline', ...baselineArgs], baselines, meanOf(baselines)));
+    configs.forEach((c, i) => measured.push(measure(c.label, c.args, rounds.map((round) => round[i]), aroundRound(baselines))));
   }
   const span = (xs: number[]) => `${median(xs).toFixed(2)}× (${Math.min(...xs).toFixed(2)}-${Math.max(...xs).toFixed(2)})`;
   const throughput = measured.map((m) => [

@@ -23,7 +23,7 @@ import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
-import { addSums, emptySums } from '../shared/training/gradient-sums';
+import { addGradient, addSums, emptySums } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
@@ -325,11 +325,7 @@ export class StepScheduler implements GradientSource {
 /** Tensor `t` summed over the shards in shard order (so results replay exactly), into the first shard's buffer. */
 function sumOverShards(shards: PendingShard[], t: number): FloatArray {
   const total = shards[0].received[t]!;
-  for (const s of shards.slice(1)) {
-    const g = s.received[t]!;
-    if (g.length !== total.length) throw new RangeError(`gradient ${t} has ${g.length} values, expected ${total.length}`);
-    for (let j = 0; j < g.length; j++) total[j] += g[j];
-  }
+  for (const s of shards.slice(1)) addGradient(total, s.received[t]!, t);
   return total;
 }
 

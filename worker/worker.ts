@@ -369,26 +369,24 @@ function encodeGradient(state: RunState, sums: GradientSums, tensors?: number[])
 function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums: GradientSums, times: ShardTimesMsg, tensors?: number[]): Promise<void> {
   const { header, parts } = encodeGradient(state, sums, tensors);
   const computeMs = times.computeEnd - times.computeStart;
-  session.write({
-    runId: state.runId,
-    body: 'gradient',
-    gradient: {
-      step: a.step,
-      weightsVersion: a.weightsVersion,
-      shardId: a.shardId,
-      count: sums.count,
-      lossSum: sums.lossSum,
-      correct: sums.correct,
-      computeMs,
-      tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes, kept: header.kept },
-      tensorIndices: tensors ?? [],
-      times: finish(state, times),
+  const messages: WorkerMessage[] = [
+    {
+      runId: state.runId,
+      body: 'gradient',
+      gradient: {
+        step: a.step,
+        weightsVersion: a.weightsVersion,
+        shardId: a.shardId,
+        count: sums.count,
+        lossSum: sums.lossSum,
+        correct: sums.correct,
+        computeMs,
+        tensors: { tensors: header.tensors, dtype: dtypeName(state.dtype), totalBytes: header.totalBytes, kept: header.kept },
+        tensorIndices: tensors ?? [],
+        times: finish(state, times),
+      },
     },
-  });
-  const chunks = [...chunksOf(parts)];
-  return new Promise((written) => {
-    chunks.forEach((c, i) =>
-      session.write({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, i === chunks.length - 1 ? () => written() : undefined),
-    );
-  });
+  ];
+  for (const c of chunksOf(parts)) messages.push({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } });
+  return new Promise((written) => messages.forEach((m, i) => session.write(m, i === messages.length - 1 ? () => written() : undefined)));
 }

@@ -113,7 +113,8 @@ class GrpcWorkerLink implements WorkerLink {
 
 export function handleWorkerSession(call: SessionCall, ctx: SessionContext): void {
   let member: Member | undefined;
-  let pending: { header: GradientHeaderMsg; assembler: TensorSetAssembler } | undefined;
+  /** A gradient (or part) whose chunks are coming; `tensors` names its tensors when it is a part. */
+  let pending: { header: GradientHeaderMsg; tensors: number[] | undefined; assembler: TensorSetAssembler } | undefined;
   const log = ctx.log;
 
   let link: GrpcWorkerLink | undefined;
@@ -155,21 +156,22 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
   const onGradient = (header: GradientHeaderMsg) => {
     if (header.tensors === null) return drop('gradient without a tensor header');
     if (wireDType(header.tensors.dtype) !== ctx.gradientDtype) return drop(`gradient in ${header.tensors.dtype}, the run uses ${ctx.gradientDtype}`);
-    const part = header.tensorIndices ?? [];
-    if (part.some((t) => t >= ctx.gradientSpecs.length)) return drop(`gradient part names tensor ${Math.max(...part)}, the model has ${ctx.gradientSpecs.length}`);
+    // An empty list: the whole gradient.
+    const tensors = header.tensorIndices !== undefined && header.tensorIndices.length > 0 ? header.tensorIndices : undefined;
+    if (tensors?.some((t) => t >= ctx.gradientSpecs.length)) return drop(`gradient part names tensor ${Math.max(...tensors)}, the model has ${ctx.gradientSpecs.length}`);
     const assembler = new TensorSetAssembler(
       { tensors: header.tensors.tensors, dtype: ctx.gradientDtype, totalBytes: header.tensors.totalBytes, kept: header.tensors.kept },
-      part.length > 0 ? part.map((t) => ctx.gradientSpecs[t]) : ctx.gradientSpecs,
+      tensors?.map((t) => ctx.gradientSpecs[t]) ?? ctx.gradientSpecs,
       ctx.maxTensorBytes,
     );
-    pending = { header, assembler };
+    pending = { header, tensors, assembler };
   };
 
   /** Hands a shard's result to the scheduler; a refusal is logged and counted, the worker stays. */
   const deliver = (task: ShardTask, h: ShardSumsMsg, grads: FloatArray[], tensors?: number[]) => {
     const rejected = ctx.scheduler.deliver({
       task,
-      tensors: tensors !== undefined && tensors.length > 0 ? tensors : undefined,
+      tensors,
       workerId: member!.id,
       step: h.step,
       weightsVersion: h.weightsVersion,
@@ -187,9 +189,9 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     if (pending === undefined) return drop('tensor chunk without a header');
     ctx.traffic.received += data.byteLength;
     if (!pending.assembler.add(offset, data)) return;
-    const { header, assembler } = pending;
+    const { header, tensors, assembler } = pending;
     pending = undefined;
-    deliver('train', header, assembler.values(), header.tensorIndices);
+    deliver('train', header, assembler.values(), tensors);
   };
 
   call.on('data', (raw: WorkerMessage) => {

@@ -1,5 +1,6 @@
 /** Combining the gradient sums of shards into the sums of a whole batch. */
 import type { GradientSums } from './gradient-step';
+import type { FloatArray } from '../wire/tensor-codec';
 
 /** Zero sums for tensors of these sizes; float64 accumulators keep partial sums exact enough to add in any order. */
 export function emptySums(sizes: readonly number[], array: Float32ArrayConstructor | Float64ArrayConstructor = Float32Array): GradientSums {
@@ -11,12 +12,14 @@ export function addSums(total: GradientSums, part: GradientSums): void {
   if (part.grads.length !== total.grads.length) {
     throw new RangeError(`gradient has ${part.grads.length} tensors, expected ${total.grads.length}`);
   }
-  part.grads.forEach((g, i) => {
-    const t = total.grads[i];
-    if (g.length !== t.length) throw new RangeError(`gradient ${i} has ${g.length} values, expected ${t.length}`);
-    for (let j = 0; j < g.length; j++) t[j] += g[j];
-  });
+  part.grads.forEach((g, i) => addGradient(total.grads[i], g, i));
   total.count += part.count;
   total.lossSum += part.lossSum;
   total.correct += part.correct;
+}
+
+/** Adds gradient tensor number `index` of one shard into the running sum `total`, in place. */
+export function addGradient(total: FloatArray, part: ArrayLike<number>, index: number): void {
+  if (part.length !== total.length) throw new RangeError(`gradient ${index} has ${part.length} values, expected ${total.length}`);
+  for (let j = 0; j < part.length; j++) total[j] += part[j];
 }

@@ -9,7 +9,8 @@ import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinat
 import { startWorker, WorkerHandle } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
-import type { CoordinatorMessage } from '../../shared/wire/protocol';
+import type { CoordinatorMessage, TensorSpecMsg } from '../../shared/wire/protocol';
+import { elementCount } from '../../shared/wire/tensor-codec';
 import { joinMessage, rawSession, replies } from '../helpers/raw-client';
 import { tmpDir } from '../helpers/tmp';
 
@@ -52,46 +53,39 @@ describe('the coordinator under hostile workers', function () {
     assert.match(messages[0].reject!.reason, /expected join first, got heartbeat/);
   });
 
-  it('drops a worker that sends a gradient of the wrong shape; the run goes on', async () => {
+  /** Joins and answers the first assignment with a float32 gradient header for these tensors (a part of the gradient when `tensorIndices` is given). */
+  function answerWithGradient(tensors: TensorSpecMsg[], tensorIndices?: number[]) {
     const s = rawSession(coordinator.port);
     const done = replies(s);
     s.write(joinMessage(runId));
     s.on('data', (m: CoordinatorMessage) => {
       if (m.body !== 'assignment') return;
       const a = m.assignment!;
+      const totalBytes = tensors.reduce((n, t) => n + 4 * elementCount(t.shape), 0);
       s.write({
         runId,
         body: 'gradient',
-        gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensors: { tensors: [{ name: 'x', shape: [3] }], dtype: 'DTYPE_FLOAT32', totalBytes: 12 } },
+        gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensorIndices, tensors: { tensors, dtype: 'DTYPE_FLOAT32', totalBytes } },
       });
     });
-    const { messages, error } = await done;
+    return done;
+  }
+
+  it('drops a worker that sends a gradient of the wrong shape; the run goes on', async () => {
+    const { messages, error } = await answerWithGradient([{ name: 'x', shape: [3] }]);
     const stop = messages.find((m) => m.body === 'stop');
     assert.match(stop!.stop!.reason, /tensor set has 1 tensors, expected 6/);
     assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
   });
 
-  const badParts: [string, number[], { name: string; shape: number[] }[], RegExp][] = [
+  const badParts: [string, number[], TensorSpecMsg[], RegExp][] = [
     ['names a tensor the model lacks', [6], [{ name: 'x', shape: [10] }], /gradient part names tensor 6, the model has 6/],
     ['lists its tensors out of order', [5, 4], [{ name: 'b', shape: [10] }, { name: 'k', shape: [100, 10] }], /gradient\.tensorIndices: not strictly increasing/],
     ['has a tensor of the wrong shape for its position', [5], [{ name: 'b', shape: [11] }], /tensor 0 \(.*\) has shape \[11\], expected \[10\]/],
   ];
   for (const [what, tensorIndices, tensors, reason] of badParts) {
     it(`drops a worker whose gradient part ${what}`, async () => {
-      const s = rawSession(coordinator.port);
-      const done = replies(s);
-      s.write(joinMessage(runId));
-      s.on('data', (m: CoordinatorMessage) => {
-        if (m.body !== 'assignment') return;
-        const a = m.assignment!;
-        const totalBytes = tensors.reduce((n, t) => n + 4 * t.shape.reduce((x, y) => x * y, 1), 0);
-        s.write({
-          runId,
-          body: 'gradient',
-          gradient: { step: a.step, weightsVersion: a.weightsVersion, shardId: a.shardId, count: 1, lossSum: 1, correct: 0, computeMs: 1, tensorIndices, tensors: { tensors, dtype: 'DTYPE_FLOAT32', totalBytes } },
-        });
-      });
-      const { messages, error } = await done;
+      const { messages, error } = await answerWithGradient(tensors, tensorIndices);
       assert.match(messages.find((m) => m.body === 'stop')!.stop!.reason, reason);
       assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
     });
