@@ -8,6 +8,7 @@
  */
 import * as path from 'node:path';
 import { createTopology, Host, netnsUnavailable, runOnHost, setLink } from '../test/helpers/netns';
+import { fixedPort } from '../test/helpers/processes';
 import { tmpDir } from '../test/helpers/tmp';
 import { machineLine, table, updateSection } from './report';
 
@@ -54,7 +55,7 @@ async function main(): Promise<void> {
   const faults: Fault[] = ['SIGKILL', 'link down'];
   const results = [];
   try {
-    for (const [i, fault] of faults.entries()) results.push(await measure(fault, topology.hosts, String(53_000 + (process.pid % 1000) + i)));
+    for (const [i, fault] of faults.entries()) results.push(await measure(fault, topology.hosts, String(fixedPort(5 + i))));
   } finally {
     topology.destroy();
   }

@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { createTopology, Host, netnsUnavailable, runOnHost } from '../test/helpers/netns';
+import { fixedPort } from '../test/helpers/processes';
 import { tmpDir } from '../test/helpers/tmp';
 import { readSummary } from '../shared/training/run-summary';
 import { tokenFile } from '../test/helpers/token-file';
@@ -41,7 +42,7 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
   const [c, ...hosts] = topology.hosts;
   const token = tokenFile();
   const runDir = tmpDir();
-  const port = String(54_000 + (process.pid % 1000));
+  const port = String(fixedPort(4));
   try {
     shape(c, link);
     const coordinator = runOnHost(c, [

@@ -11,7 +11,7 @@ import { CHECKPOINT_FILES } from '../../coordinator/run-checkpoint';
 import { readSummary } from '../../shared/training/run-summary';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
-import { exitOf, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
+import { exitOf, fixedPort, startCoordinatorProcess, startWorkerProcess, waitForStep } from '../helpers/processes';
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
 
@@ -58,7 +58,7 @@ describe('training through failures (SIGKILL)', function () {
 
   it('the coordinator killed and restarted with --resume auto: workers re-join, same weights', async () => {
     const runDir = path.join(root, 'coordinator-killed');
-    const port = 52_000 + (process.pid % 1000);
+    const port = fixedPort(2);
     const args = ['--port', String(port), ...TRAINING, '--min-workers', '2', '--checkpoint-every', '20', '--run-dir', runDir, '--run-id', 'kill-test'];
     const first = await startCoordinatorProcess(args);
     const workers = [1, 2].map((i) => startWorkerProcess(port, `w${i}`, ['--cache-dir', path.join(runDir, `cache-${i}`)]));
@@ -86,7 +86,7 @@ describe('a coordinator killed during a checkpoint write', function () {
     const options = ['--model', 'mlp', '--epochs', '2', '--ema-decay', '0', '--seed', '5', '--backend', 'wasm', '--checkpoint-every', '40', '--micro-batch', '16'];
     assert.equal(runCli(['baseline', ...options, '--run-dir', path.join(root, 'straight')]).code, 0);
     const runDir = path.join(root, 'killed');
-    const port = 52_500 + (process.pid % 400);
+    const port = fixedPort(3);
     const args = ['--port', String(port), ...options, '--run-dir', runDir, '--run-id', 'torn-write'];
     // Every checkpoint write pauses before its manifest: the second one (step 80) is where the kill lands.
     const first = await startCoordinatorProcess(args, { GRADFLEET_TEST_CHECKPOINT_PAUSE_MS: '2000' });

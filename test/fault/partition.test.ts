@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';
 import { runOnHost, setLink, withHosts } from '../helpers/netns';
+import { fixedPort } from '../helpers/processes';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
 import { savedWeights } from '../helpers/weights-file';
@@ -31,7 +32,7 @@ describe('a worker partitioned by a network link going down and coming back', fu
 
     const runDir = path.join(root, 'partitioned');
     const token = tokenFile();
-    const port = 51_000 + (process.pid % 1000);
+    const port = fixedPort(1);
     const coordinator = runOnHost(coordinatorHost, [
       'coordinator', '--host', coordinatorHost.address, '--port', String(port), ...TRAINING, '--min-workers', '1', '--token-file', token,
       '--heartbeat-timeout', String(HEARTBEAT_TIMEOUT_S), '--min-shard-deadline', '60', '--run-dir', runDir,

@@ -4,6 +4,18 @@ import { queryStatus } from '../../coordinator/status-client';
 import { CLI } from './cli';
 
 /** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
+/**
+ * A fixed port for a coordinator that a test starts (or restarts) on an
+ * address it knows in advance; `slot` keeps tests apart, the pid keeps
+ * concurrent runs apart. Below Linux's ephemeral range (32768-60999): a
+ * worker redialling a killed coordinator on a port in that range can be
+ * given the same port for its own end and connect to itself, and then the
+ * restarted coordinator cannot listen there (EADDRINUSE, seen once in CI).
+ */
+export function fixedPort(slot: number): number {
+  return 20_000 + slot * 1000 + (process.pid % 1000);
+}
+
 export function startCoordinatorProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'coordinator', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const stdout: string[] = [];

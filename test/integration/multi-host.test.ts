@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import * as path from 'node:path';
 import { runOnHost, withHosts } from '../helpers/netns';
+import { fixedPort } from '../helpers/processes';
 import { readSummary } from '../../shared/training/run-summary';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
@@ -17,7 +18,7 @@ describe('workers on separate hosts (network namespaces)', function () {
   it('train a run over the bridge, each worker with its own address', async () => {
     const [coordinatorHost, ...workerHosts] = hosts();
     const runDir = path.join(tmpDir(), 'run');
-    const port = 50_000 + (process.pid % 1000);
+    const port = fixedPort(0);
     const token = tokenFile();
     const coordinator = runOnHost(coordinatorHost, [
       'coordinator', '--host', coordinatorHost.address, '--port', String(port), '--token-file', token, '--model', 'mlp', '--epochs', '1', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir,
