@@ -4,14 +4,14 @@
  * loops for several other gradients, and it copies on Identity. Each replacement is checked against the
  * cpu backend in test/unit/shared/backends/wasm-kernels.test.ts.
  */
-import { CONV_BACKPROP_KERNELS } from './conv-backprop';
+import { CONV_KERNELS } from './convolutions';
 import { KernelOverride, registerOverride } from './kernel-composition';
 import { MATMUL_AND_SUM_KERNELS } from './matmul-and-sum';
 import { MAX_POOL_GRAD_KERNEL } from './max-pool-grad';
 import { SHARED_IDENTITY_KERNELS } from './shared-identity';
 
 export const WASM_KERNEL_OVERRIDES: readonly KernelOverride[] = [
-  ...CONV_BACKPROP_KERNELS,
+  ...CONV_KERNELS,
   MAX_POOL_GRAD_KERNEL,
   ...MATMUL_AND_SUM_KERNELS,
   ...SHARED_IDENTITY_KERNELS,

@@ -73,6 +73,13 @@ export interface KernelOverride {
   impl: (args: KernelArgs) => TensorInfo;
 }
 
+const stockKernels = new Map<string, KernelConfig | undefined>();
+
+/** The kernel tfjs-backend-wasm ships under `name`, if any, once gradfleet's replaced it (bench:profile compares the two). */
+export function stockKernel(name: string): KernelConfig | undefined {
+  return stockKernels.get(name);
+}
+
 /**
  * Replaces (or adds) a wasm kernel. The stock setup function is kept, so the
  * stock kernel stays usable as the fallback whether or not the backend was
@@ -80,6 +87,7 @@ export interface KernelOverride {
  */
 export function registerOverride(kernel: KernelOverride): void {
   const stock: KernelConfig | undefined = tf.getKernel(kernel.name, WASM);
+  stockKernels.set(kernel.name, stock);
   if (stock !== undefined) tf.unregisterKernel(kernel.name, WASM);
   const kernelFunc = (args: KernelArgs): TensorInfo => {
     if (kernel.covered(args)) return kernel.impl(args);

@@ -1,20 +1,15 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
 import { HeapBackend, KernelArgs, KernelOverride, Pad } from './kernel-composition';
+import { maxPoolGrad2x2Native } from './native-kernels';
 
 function maxPoolGradCovered(args: KernelArgs): boolean {
   const rounding = args.attrs?.dimRoundingMode;
-  return rounding === undefined || rounding === null;
+  const float32 = Object.values(args.inputs).every((t) => t.dtype === 'float32');
+  return float32 && (rounding === undefined || rounding === null);
 }
 
-/**
- * Routes each output gradient to the first maximum of its window (row-major),
- * as the cpu backend and TensorFlow do. One pass over the windows in place on
- * the wasm heap: the stock kernel walks every input against every window, and
- * the wasm MaxPoolWithArgmax picks the last maximum on ties, which is common
- * after ReLU on flat image backgrounds.
- */
-/** 2x2 windows at stride 2 with no padding inside the image: the common case, tiled without overlap. */
+/** 2x2 windows at stride 2 with no padding inside the image: every preset's pooling, done in native/max-pool-grad.c. */
 function isTiled2x2(info: tf.backend_util.Conv2DInfo): boolean {
   return (
     info.filterHeight === 2 &&
@@ -28,37 +23,13 @@ function isTiled2x2(info: tf.backend_util.Conv2DInfo): boolean {
   );
 }
 
-/** The tiled 2x2 case unrolled: four candidates per channel, first maximum wins (strict >). */
-function grad2x2(info: tf.backend_util.Conv2DInfo, x: Float32Array, g: Float32Array, dx: Float32Array): void {
-  const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth } = info;
-  const rowStride = inWidth * C;
-  let o = 0;
-  for (let b = 0; b < batchSize; b++) {
-    for (let oh = 0; oh < outHeight; oh++) {
-      for (let ow = 0; ow < outWidth; ow++) {
-        const p00 = (b * inHeight + 2 * oh) * rowStride + 2 * ow * C;
-        const p01 = p00 + C;
-        const p10 = p00 + rowStride;
-        const p11 = p10 + C;
-        for (let c = 0; c < C; c++, o++) {
-          let at = p00 + c;
-          let best = x[at];
-          if (x[p01 + c] > best) {
-            at = p01 + c;
-            best = x[at];
-          }
-          if (x[p10 + c] > best) {
-            at = p10 + c;
-            best = x[at];
-          }
-          if (x[p11 + c] > best) at = p11 + c;
-          dx[at] = g[o];
-        }
-      }
-    }
-  }
-}
-
+/**
+ * Routes each output gradient to the first maximum of its window (row-major),
+ * as the cpu backend and TensorFlow do. One pass over the windows in place on
+ * the wasm heap (the tiled 2x2 case in C, the rest here): the stock kernel walks every input against every window, and
+ * the wasm MaxPoolWithArgmax picks the last maximum on ties, which is common
+ * after ReLU on flat image backgrounds.
+ */
 function maxPoolGrad(args: KernelArgs): TensorInfo {
   const backend = args.backend as unknown as HeapBackend;
   const { dy, input } = args.inputs;
@@ -70,16 +41,13 @@ function maxPoolGrad(args: KernelArgs): TensorInfo {
     1,
     attrs.pad as Pad,
   );
+  if (isTiled2x2(info)) return maxPoolGrad2x2Native(args.backend, input, dy);
   const out = backend.makeOutput(input.shape, 'float32');
   // Views are taken after the allocation above, which may grow the heap.
   const dx = backend.typedArrayFromHeap(out) as Float32Array;
   const x = backend.typedArrayFromHeap(input) as Float32Array;
   const g = backend.typedArrayFromHeap(dy) as Float32Array;
   dx.fill(0);
-  if (isTiled2x2(info)) {
-    grad2x2(info, x, g, dx);
-    return out;
-  }
   const { batchSize, inHeight, inWidth, inChannels: C, outHeight, outWidth, strideHeight, strideWidth } = info;
   const { filterHeight, filterWidth } = info;
   const top = info.padInfo.top;

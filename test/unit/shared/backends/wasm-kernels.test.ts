@@ -60,20 +60,32 @@ describe('wasm training kernels', () => {
   ];
 
   type Case = ReturnType<typeof convCase>;
-  const convGradients: { kernel: string; inputs: (c: Case) => Record<string, Case['x']>; shapeAttr: (c: Case) => Record<string, number[]> }[] = [
-    { kernel: 'Conv2DBackpropFilter', inputs: (c) => ({ x: c.x, dy: c.dy }), shapeAttr: (c) => ({ filterShape: c.filter.shape }) },
-    { kernel: 'Conv2DBackpropInput', inputs: (c) => ({ dy: c.dy, filter: c.filter }), shapeAttr: (c) => ({ inputShape: c.x.shape }) },
+  const convKernels: { kernel: string; inputs: (c: Case) => Record<string, Case['x']>; extraAttrs: (c: Case) => Record<string, number[]> }[] = [
+    { kernel: 'Conv2D', inputs: (c) => ({ x: c.x, filter: c.filter }), extraAttrs: () => ({ dilations: [1, 1] }) },
+    { kernel: 'Conv2DBackpropFilter', inputs: (c) => ({ x: c.x, dy: c.dy }), extraAttrs: (c) => ({ filterShape: c.filter.shape }) },
+    { kernel: 'Conv2DBackpropInput', inputs: (c) => ({ dy: c.dy, filter: c.filter }), extraAttrs: (c) => ({ inputShape: c.x.shape }) },
   ];
   for (const pad of ['valid', 'same'] as Pad[]) {
     for (const [k, ci, co] of shapes) {
-      for (const g of convGradients) {
+      for (const g of convKernels) {
         it(`${g.kernel} matches cpu: ${k}x${k}, ${ci}->${co} channels, ${pad}`, async () => {
           const c = convCase(pad, k, ci, co);
-          await expectSameOnWasmAndCpu(g.kernel, g.inputs(c), { strides: [1, 1], pad, dataFormat: 'NHWC', ...g.shapeAttr(c) });
+          await expectSameOnWasmAndCpu(g.kernel, g.inputs(c), { strides: [1, 1], pad, dataFormat: 'NHWC', ...g.extraAttrs(c) });
         });
       }
     }
   }
+
+  it('Conv2D with explicit padding wider than the filter matches cpu (windows wholly in the padding)', async () => {
+    const c = convCase('valid', 3, 4, 8);
+    const pad = [[0, 0], [4, 1], [0, 5], [0, 0]];
+    await expectSameOnWasmAndCpu('Conv2D', { x: c.x, filter: c.filter }, { strides: [1, 1], pad, dataFormat: 'NHWC', dilations: [1, 1] });
+  });
+
+  it('Conv2D with dilation 2 falls back to the stock kernel and still matches cpu', async () => {
+    const c = convCase('valid', 3, 2, 4);
+    await expectSameOnWasmAndCpu('Conv2D', { x: c.x, filter: c.filter }, { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [2, 2] });
+  });
 
   it('Conv2DBackpropInput with stride 2 falls back to the stock kernel and still matches cpu', async () => {
     const x = [2, 9, 9, 3];
@@ -85,6 +97,25 @@ describe('wasm training kernels', () => {
     );
   });
 
+  /** Quantised values after ReLU make ties common, as on flat image backgrounds. */
+  async function expectMaxPoolGradAsCpu(size: number, stride: number, pad: Pad, c: number): Promise<void> {
+    const b = randInt(1, 4);
+    const h = randInt(5, 13);
+    const w = randInt(5, 13);
+    const xs = Float32Array.from({ length: b * h * w * c }, () => Math.max(0, Math.round(rand() * 4 - 2)));
+    const info = tf.backend_util.computePool2DInfo([b, h, w, c], [size, size], [stride, stride], 1, pad);
+    const dyShape = info.outShape;
+    await expectSameOnWasmAndCpu(
+      'MaxPoolGrad',
+      {
+        dy: { values: randomValues(tf.util.sizeFromShape(dyShape)), shape: dyShape },
+        input: { values: xs, shape: [b, h, w, c] },
+        output: { values: new Float32Array(tf.util.sizeFromShape(dyShape)), shape: dyShape },
+      },
+      { filterSize: [size, size], strides: [stride, stride], pad },
+    );
+  }
+
   for (const [size, stride, pad] of [
     [2, 2, 'valid'],
     [2, 2, 'same'],
@@ -92,25 +123,11 @@ describe('wasm training kernels', () => {
     [3, 1, 'valid'],
     [2, 1, 'same'],
   ] as [number, number, Pad][]) {
-    it(`MaxPoolGrad matches cpu, ties included: ${size}x${size} stride ${stride} ${pad}`, async () => {
-      const b = randInt(1, 4);
-      const h = randInt(5, 13);
-      const w = randInt(5, 13);
-      const c = randInt(1, 9);
-      // Quantised values after ReLU make ties common, as on flat image backgrounds.
-      const xs = Float32Array.from({ length: b * h * w * c }, () => Math.max(0, Math.round(rand() * 4 - 2)));
-      const info = tf.backend_util.computePool2DInfo([b, h, w, c], [size, size], [stride, stride], 1, pad);
-      const dyShape = info.outShape;
-      await expectSameOnWasmAndCpu(
-        'MaxPoolGrad',
-        {
-          dy: { values: randomValues(tf.util.sizeFromShape(dyShape)), shape: dyShape },
-          input: { values: xs, shape: [b, h, w, c] },
-          output: { values: new Float32Array(tf.util.sizeFromShape(dyShape)), shape: dyShape },
-        },
-        { filterSize: [size, size], strides: [stride, stride], pad },
-      );
-    });
+    it(`MaxPoolGrad matches cpu, ties included: ${size}x${size} stride ${stride} ${pad}`, () => expectMaxPoolGradAsCpu(size, stride, pad, randInt(1, 9)));
+  }
+
+  for (const c of [6, 32]) {
+    it(`MaxPoolGrad 2x2 stride 2 matches cpu, ties included, ${c} channels (groups of 4 and the rest)`, () => expectMaxPoolGradAsCpu(2, 2, 'valid', c));
   }
 
   for (const [ta, tb] of [
