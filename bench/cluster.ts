@@ -94,6 +94,10 @@ async function main(): Promise<void> {
         { label: '2 workers keras-cnn', args: ['local', '--workers', '2', '--gradient-parts', 'streamed', ...kc] },
         { label: '2 workers keras-cnn, whole gradients', args: ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc] },
         { label: '2 workers keras-cnn fp16', args: ['local', '--workers', '2', '--gradient-parts', 'streamed', '--compress', 'fp16', ...kc] },
+        // What bounds 2 workers: one process at the shard size each of them computes, and 2 workers with 64 samples each
+        // (weak scaling, as Horovod reports it: the global batch, and so the training, differ from the baseline's).
+        { label: 'one process keras-cnn at batch 32', args: ['baseline', ...kc, '--batch-size', '32'] },
+        { label: '2 workers keras-cnn, 64 samples each (batch 128)', args: ['local', '--workers', '2', '--gradient-parts', 'whole', ...kc, '--batch-size', '128'] },
       ],
     ],
     [mlp, [{ label: '1 worker mlp b256', args: ['local', '--workers', '1', '--gradient-parts', 'streamed', ...mlp] }]],

@@ -1,9 +1,8 @@
 /**
  * Stride-1 NHWC convolutions and their gradients on gradfleet's own loops
  * (native-kernels.ts), for the cases every preset uses:
- *  - forward: XNNPACK's convolution, which the stock kernel calls, is level
- *    with ours on keras-cnn's second layer and 2x slower on a first layer
- *    (one input channel);
+ *  - forward: XNNPACK's convolution, which the stock kernel calls, was
+ *    1.1-1.8x slower than ours on the presets' layers (bench:profile);
  *  - filter gradient, dW[kh,kw,ci,co] = sum_{b,oh,ow} x[b, oh+kh-pt, ow+kw-pl, ci] * dy[b,oh,ow,co]:
  *    stock tfjs-backend-wasm has no kernel at all;
  *  - input gradient: a "full" convolution of dy with the filter turned by
