@@ -76,6 +76,29 @@ describe('wasm training kernels', () => {
     }
   }
 
+  // Shapes at the edges of the native loops' tiling: a filter larger than the image ('same'), one output
+  // column (an odd row left after tiles of 2), channel counts with a partial vector and a lone channel.
+  const edgeCases: { label: string; x: number[]; k: number; co: number; pad: Pad }[] = [
+    { label: '5x5 filter on a 3x3 image, same', x: [2, 3, 3, 5], k: 5, co: 7, pad: 'same' },
+    { label: '3x3 filter, one output column', x: [1, 6, 3, 4], k: 3, co: 16, pad: 'valid' },
+    { label: '1x1 filter, 17 -> 33 channels', x: [3, 5, 4, 17], k: 1, co: 33, pad: 'valid' },
+    { label: '3x3 filter, 19 -> 21 channels, same', x: [2, 7, 6, 19], k: 3, co: 21, pad: 'same' },
+  ];
+  for (const e of edgeCases) {
+    for (const g of convKernels) {
+      it(`${g.kernel} matches cpu: ${e.label}`, async () => {
+        const [b, h, w, ci] = e.x;
+        const out = tf.backend_util.computeConv2DInfo(e.x as [number, number, number, number], [e.k, e.k, ci, e.co], 1, 1, e.pad);
+        const c: Case = {
+          x: { values: randomValues(b * h * w * ci), shape: e.x },
+          filter: { values: randomValues(e.k * e.k * ci * e.co), shape: [e.k, e.k, ci, e.co] },
+          dy: { values: randomValues(tf.util.sizeFromShape(out.outShape)), shape: out.outShape },
+        };
+        await expectSameOnWasmAndCpu(g.kernel, g.inputs(c), { strides: [1, 1], pad: e.pad, dataFormat: 'NHWC', ...g.extraAttrs(c) });
+      });
+    }
+  }
+
   it('Conv2D with explicit padding wider than the filter matches cpu (windows wholly in the padding)', async () => {
     const c = convCase('valid', 3, 4, 8);
     const pad = [[0, 0], [4, 1], [0, 5], [0, 0]];
