@@ -10,6 +10,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { PHASE_NAMES, StepPhases, zeroPhases } from '../coordinator/step-timeline';
+import { median } from '../shared/median';
 import type { RunSummary } from '../shared/training/run-summary';
 import { machineLine, table, updateSection } from './report';
 import { gradfleet, Run } from './run-cli';
@@ -54,10 +55,6 @@ function inRounds(baselineArgs: string[], configs: Config[]): { baselines: Run[]
   return { baselines, rounds };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** A configuration's figures over the rounds, each run's ratio to its reference. */
 interface Measured {

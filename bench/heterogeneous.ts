@@ -96,12 +96,19 @@ by a cgroup CPU quota (${QUOTA * PERIOD_US} µs every ${PERIOD_US} µs). Step ti
 
 ${table(['run', 'options', 'ms/step', 'vs 1 worker', 'samples/s'], rows)}
 
-With equal shards every step waits for the slow worker's half of the batch. Sized by measured samples/s, the slow
-worker gets a small share and the step takes markedly less, but still more than the fast worker alone: the slow
-worker also decodes the weights and encodes its gradient at a quarter speed, costs that do not shrink with its share,
-and on 2 cores the second worker competes with the coordinator (see "Reading the figures"). Gradients in parts
-cost the throttled worker a few more turns of its event loop per shard, at a quarter speed, and the coordinator's
-early updates compete with the fast worker for the 2 vCPUs: on this machine whole gradients do better here.`,
+With equal shards every step waits for the slow worker's half of the batch. Sized by measured samples/s alone, the
+slow worker got a small share and still held every step back: costs that do not shrink with its share dominate
+it. A forward and backward pass has a cost of its own (kernel dispatch, tiny kernels): in a trace.json of this setup
+(each compute span carries its sample count) the slow worker computed 6 samples in a median 48.6 ms, 8.8 ms per
+sample against the fast worker's 0.84 ms for its 58, and it decodes the weights and encodes its gradient at a
+quarter speed too. Sizing in proportion to samples/s assumes time grows with samples from zero, so it settles where
+both take equally long, not where the step is shortest (1.42-1.65× the fast worker alone in three runs). So the
+scheduler now also leaves out a worker whose shards take longer than the others would need for the whole batch
+and earns less than half an equal share (coordinator/straggler-policy.ts): it sits out 20 steps, without weights
+meanwhile, then gets a shard (and the weights whole) to be measured again, which costs one slow step in 20. The
+rows above are with that policy. Gradients in parts cost the throttled worker a few more turns
+of its event loop per shard, at a quarter speed, and the coordinator's early updates compete with the fast worker
+for the 2 vCPUs.`,
   );
 }
 

@@ -5,6 +5,7 @@
  * sizes its shards.
  */
 import { EventEmitter } from 'node:events';
+import { median } from '../shared/median';
 import type { ShardTask } from '../shared/training/gradient-step';
 
 /** What the scheduler needs from a connected worker; the gRPC session implements it. */
@@ -39,6 +40,12 @@ export interface Member {
   state: MemberState;
   /** Samples per second of gradient computation, smoothed; 0 until measured. */
   samplesPerSecond: number;
+  /** From sending a training shard to its last result: the median of the last few; 0 until measured. */
+  roundTripMs: number;
+  /** The part of that round trip outside computing, likewise. */
+  overheadMs: number;
+  /** The last few shards' round trips and overheads (a median shrugs off a warm-up shard or one unlucky step). */
+  recent: { roundTripMs: number; overheadMs: number }[];
   lastSeen: number;
   shardsDone: number;
 }
@@ -61,7 +68,7 @@ export class Membership extends EventEmitter<MembershipEvents> {
   /** Registers a worker; it takes part from the next step boundary. */
   join(link: WorkerLink): Member {
     if (this.live().length >= this.maxWorkers) throw new RangeError(`the run already has its maximum of ${this.maxWorkers} workers`);
-    const member: Member = { id: `w${this.nextId++}`, link, state: 'pending', samplesPerSecond: 0, lastSeen: this.now(), shardsDone: 0 };
+    const member: Member = { id: `w${this.nextId++}`, link, state: 'pending', samplesPerSecond: 0, roundTripMs: 0, overheadMs: 0, recent: [], lastSeen: this.now(), shardsDone: 0 };
     this.members.set(member.id, member);
     return member;
   }
@@ -97,11 +104,18 @@ export class Membership extends EventEmitter<MembershipEvents> {
     if (m !== undefined) m.lastSeen = this.now();
   }
 
-  recordShard(id: string, samples: number, seconds: number): void {
+  /** A training shard of `samples` computed in `seconds`, `roundTripMs` after it was sent. */
+  recordShard(id: string, samples: number, seconds: number, roundTripMs = 0): void {
     const m = this.members.get(id);
     if (m === undefined || seconds <= 0) return;
-    const rate = samples / seconds;
-    m.samplesPerSecond = m.samplesPerSecond === 0 ? rate : 0.7 * m.samplesPerSecond + 0.3 * rate;
+    m.samplesPerSecond = m.samplesPerSecond === 0 ? samples / seconds : 0.7 * m.samplesPerSecond + 0.3 * (samples / seconds);
+    if (roundTripMs > 0) {
+      m.recent = [...m.recent.slice(1 - RECENT_SHARDS), { roundTripMs, overheadMs: Math.max(0, roundTripMs - seconds * 1000) }];
+      m.roundTripMs = median(m.recent.map((r) => r.roundTripMs));
+      m.overheadMs = median(m.recent.map((r) => r.overheadMs));
+    }
     m.shardsDone++;
   }
 }
+
+const RECENT_SHARDS = 5;

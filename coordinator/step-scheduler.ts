@@ -27,6 +27,7 @@ import { addGradient, addSums, emptySums } from '../shared/training/gradient-sum
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
+import { StragglerPolicy } from './straggler-policy';
 
 export interface ShardResult {
   task: ShardTask;
@@ -75,6 +76,8 @@ interface PendingShard {
   indices: Uint32Array;
   workerId: string;
   attempt: number;
+  /** When its current attempt went out (clockMs). */
+  sentAt: number;
   timer?: NodeJS.Timeout;
   /** Each gradient tensor, once it has come. */
   received: (FloatArray | undefined)[];
@@ -110,6 +113,7 @@ export class StepScheduler implements GradientSource {
   private weightsVersion = 0;
   private current: Job | undefined;
   private readonly recentMsPerSample: number[] = [];
+  private readonly stragglers = new StragglerPolicy();
   private waitingForWorkers: (() => void) | undefined;
   stopped = false;
   private stopReason = 'stopped';
@@ -165,13 +169,15 @@ export class StepScheduler implements GradientSource {
   private async run(job: Omit<Job, 'shards' | 'totals' | 'settle' | 'fail'>, indices: Uint32Array): Promise<{ shards: PendingShard[]; totals: Job['totals'] }> {
     const members = await this.enoughWorkers();
     this.observer?.stepStarted(job.task, job.step, clockMs());
+    const workers = job.task === 'train' && !this.options.equalShards ? this.leaveOutStragglers(job.step, indices.length, members) : members;
     // Before any shard goes out: the weights read here are the step's, before its early updates change the model.
-    for (const m of members) m.link.sendWeights(this.weightsVersion);
-    const rates = members.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
+    // A worker sitting out gets them (whole, as it is behind) with its next shard.
+    for (const m of workers) m.link.sendWeights(this.weightsVersion);
+    const rates = workers.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
     const tensors = job.task === 'train' ? this.options.gradientSizes.length : 0;
     const shards: PendingShard[] = ranges
-      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: members[i].id, attempt: 0, received: new Array(tensors).fill(undefined), missing: tensors }))
+      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: workers[i].id, attempt: 0, sentAt: 0, received: new Array(tensors).fill(undefined), missing: tensors }))
       .filter((s) => s.indices.length > 0);
     if (job.task === 'train') this.lastWorkerCount = members.length;
     const totals: Job['totals'] = new Array(tensors).fill(undefined);
@@ -182,6 +188,17 @@ export class StepScheduler implements GradientSource {
     });
     this.current = undefined;
     return { shards, totals };
+  }
+
+  private leaveOutStragglers(step: number, batch: number, members: Member[]): Member[] {
+    const { chosen, leftOut } = this.stragglers.choose(step, batch, members);
+    if (leftOut !== undefined) {
+      const { worker, othersMs } = leftOut;
+      this.log.info(
+        `worker ${worker.id} sits out the next ${this.stragglers.restSteps} steps: its shards take ${worker.roundTripMs.toFixed(0)} ms, the others need about ${othersMs.toFixed(0)} ms for the whole batch`,
+      );
+    }
+    return chosen;
   }
 
   /** A decoded result from a worker. Returns why it was rejected, or undefined if accepted. */
@@ -219,7 +236,7 @@ export class StepScheduler implements GradientSource {
       // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
       this.recentMsPerSample.push(r.computeMs / Math.max(1, r.sums.count));
       if (this.recentMsPerSample.length > 50) this.recentMsPerSample.shift();
-      this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000);
+      this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000, clockMs() - shard.sentAt);
     }
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
     else this.applyCompleteTensors(cur, arrived);
@@ -287,7 +304,8 @@ export class StepScheduler implements GradientSource {
       indices: shard.indices,
       seed: cur.seed,
     });
-    this.observer?.shardSent(shard.shardId, shard.workerId, clockMs());
+    shard.sentAt = clockMs();
+    this.observer?.shardSent(shard.shardId, shard.workerId, shard.sentAt);
     const attempt = shard.attempt;
     const ms = this.deadlineMs(shard.indices.length);
     shard.timer = setTimeout(() => {

@@ -56,6 +56,8 @@ interface ShardRecord {
   workerId: string;
   sentAt: number;
   computeMs: number;
+  /** The shard's sample count, shown on its compute span (how a heterogeneous cluster was split). */
+  samples?: number;
   receivedAt?: number;
   times?: ShardTimes;
   /** Parts of its gradient that came before the last: when the worker sent each (its clock) and when it came. */
@@ -116,7 +118,7 @@ export class StepTimeline implements StepObserver {
   shardDone(r: ShardResult, at: number): void {
     const shard = this.open?.shards.get(`${r.shardId}/${r.workerId}`);
     if (shard === undefined) return;
-    Object.assign(shard, { receivedAt: at, computeMs: r.computeMs, times: r.times?.computeStart ? r.times : undefined });
+    Object.assign(shard, { receivedAt: at, computeMs: r.computeMs, samples: r.sums.count, times: r.times?.computeStart ? r.times : undefined });
     this.open!.last = shard;
     if (shard.times !== undefined) {
       const clock = this.clocks.get(r.workerId) ?? new ClockOffset();
@@ -217,12 +219,12 @@ export class StepTimeline implements StepObserver {
     const w = this.onCoordinatorClock(shard);
     if (w === undefined) return;
     const process = `worker ${shard.workerId}`;
-    const args = { step: s.step };
-    const span = (thread: string, name: string, start: number, end: number) => this.sink!.span({ name, process, thread, start, end, args });
+    const span = (thread: string, name: string, start: number, end: number, args: Record<string, number> = { step: s.step }) =>
+      this.sink!.span({ name, process, thread, start, end, args });
     const arrived = w.weightsReceived || w.assigned;
     span('network', s.task === 'train' ? 'weights → worker' : 'shard → worker', shard.sentAt, arrived);
     if (w.weightsReceived > 0) span('work', 'load weights', w.weightsReceived, w.computeStart);
-    span('work', s.task === 'train' ? 'compute gradient' : 'validate', w.computeStart, w.computeEnd);
+    span('work', s.task === 'train' ? 'compute gradient' : 'validate', w.computeStart, w.computeEnd, { step: s.step, samples: shard.samples ?? 0 });
     span('work', 'encode and send', w.computeEnd, w.sent);
     const at = this.workerClock(shard.workerId)!;
     for (const p of shard.parts) span('network', `gradient part (${p.tensors} tensors) → coordinator`, at(p.sent), p.receivedAt);

@@ -50,6 +50,15 @@ describe('the step scheduler', () => {
     assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[6], [17], [41]]);
   });
 
+  it('leaves out a worker whose shards take longer than the others need for the whole batch, with the same sums', async () => {
+    const c = cluster(2);
+    c.membership.admitPending();
+    Object.assign(c.nodes[0].member, { samplesPerSecond: 1200, roundTripMs: 50, overheadMs: 3, shardsDone: 10 });
+    Object.assign(c.nodes[1].member, { samplesPerSecond: 120, roundTripMs: 90, overheadMs: 20, shardsDone: 10 });
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[64], []]);
+  });
+
   it('with --shard-sizing equal, cuts equal shards whatever the measured throughput', async () => {
     const c = cluster(3, 60_000, 0, true);
     c.membership.admitPending();

@@ -54,6 +54,11 @@ describe('the step timeline', () => {
       ['work', 'encode and send', 135, 135.1],
       ['network', 'gradient → coordinator', 135.1, 136.1],
     ]);
+    // How the batch was split, on each compute span.
+    assert.deepEqual(sink.spans.filter((s) => s.name === 'compute gradient').map((s) => [s.process, s.args]), [
+      ['worker w1', { step: 0, samples: 32 }],
+      ['worker w2', { step: 0, samples: 32 }],
+    ]);
     const step = sink.spans.find((s) => s.name === 'step 0')!;
     assert.deepEqual([step.process, step.start, step.end], ['coordinator', 100, 138.3]);
     assert.deepEqual(
