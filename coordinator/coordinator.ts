@@ -134,7 +134,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       name: m.link.name,
       address: m.link.address,
       backend: m.link.backend,
-      state: m.state,
+      state: scheduler.sittingOut(m.id) ? 'sitting out' : m.state,
       samplesPerSecond: m.samplesPerSecond,
       lastSeenUnixMs: m.lastSeen,
       shardsDone: m.shardsDone,

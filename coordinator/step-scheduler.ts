@@ -114,6 +114,7 @@ export class StepScheduler implements GradientSource {
   private current: Job | undefined;
   private readonly recentMsPerSample: number[] = [];
   private readonly stragglers = new StragglerPolicy();
+  private lastTrainStep = 0;
   private waitingForWorkers: (() => void) | undefined;
   stopped = false;
   private stopReason = 'stopped';
@@ -190,7 +191,13 @@ export class StepScheduler implements GradientSource {
     return { shards, totals };
   }
 
+  /** Whether a worker sits out the training steps for now (a straggler; see StragglerPolicy). */
+  sittingOut(workerId: string): boolean {
+    return this.stragglers.isResting(workerId, this.lastTrainStep);
+  }
+
   private leaveOutStragglers(step: number, batch: number, members: Member[]): Member[] {
+    this.lastTrainStep = step;
     const { chosen, leftOut } = this.stragglers.choose(step, batch, members);
     if (leftOut !== undefined) {
       const { worker, othersMs } = leftOut;

@@ -48,10 +48,15 @@ export class StragglerPolicy {
     private readonly margin = 1.05,
   ) {}
 
+  /** Whether the worker sits out `step`. */
+  isResting(id: string, step: number): boolean {
+    return (this.leftOut.get(id)?.until ?? -1) > step;
+  }
+
   /** The workers to give shards of `batch` samples at `step`; `leftOut` names a worker set to sit out from now. */
   choose<T extends ShardCost>(step: number, batch: number, workers: readonly T[]): { chosen: T[]; leftOut?: LeftOut<T> } {
     for (const id of this.leftOut.keys()) if (!workers.some((w) => w.id === id)) this.leftOut.delete(id);
-    const chosen = workers.filter((w) => (this.leftOut.get(w.id)?.until ?? -1) <= step);
+    const chosen = workers.filter((w) => !this.isResting(w.id, step));
     if (chosen.length < 2) return { chosen: chosen.length > 0 ? chosen : [...workers] };
     if (chosen.some((w) => w.shardsDone < SHARDS_BEFORE_JUDGING || w.samplesPerSecond <= 0 || w.roundTripMs <= 0)) return { chosen };
     const slowest = chosen.reduce((a, b) => (b.roundTripMs > a.roundTripMs ? b : a));

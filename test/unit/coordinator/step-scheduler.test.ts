@@ -57,6 +57,8 @@ describe('the step scheduler', () => {
     Object.assign(c.nodes[1].member, { samplesPerSecond: 120, roundTripMs: 90, overheadMs: 20, shardsDone: 10 });
     assertSameSums(await c.scheduler.computeBatch(work), c.reference);
     assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[64], []]);
+    // What `gradfleet status` and the dashboard show as its state.
+    assert.deepEqual(c.nodes.map((n) => c.scheduler.sittingOut(n.member.id)), [false, true]);
   });
 
   it('with --shard-sizing equal, cuts equal shards whatever the measured throughput', async () => {
