@@ -20,7 +20,7 @@ const LINK_FLAGS = ['-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--strip-all'];
 /** Whether clang can build for wasm32 here (the build test skips without it). */
 export function canBuildKernels(): boolean {
   try {
-    execFileSync('clang', ['--print-targets'], { stdio: 'pipe' }).toString().includes('wasm32');
+    if (!execFileSync('clang', ['--print-targets'], { stdio: 'pipe' }).toString().includes('wasm32')) return false;
     execFileSync('wasm-ld', ['--version'], { stdio: 'pipe' });
     return true;
   } catch {
