@@ -102,7 +102,7 @@ it. A forward and backward pass has a cost of its own (kernel dispatch, tiny ker
 (each compute span carries its sample count) the slow worker computed 6 samples in a median 48.6 ms, 8.8 ms per
 sample against the fast worker's 0.84 ms for its 58, and it decodes the weights and encodes its gradient at a
 quarter speed too. Sizing in proportion to samples/s assumes time grows with samples from zero, so it settles where
-both take equally long, not where the step is shortest (1.42-1.65× the fast worker alone in three runs). So the
+both take equally long, not where the step is shortest (1.42× and 1.65× the fast worker alone in two runs). So the
 scheduler now also leaves out a worker whose shards take longer than the others would need for the whole batch
 and earns less than half an equal share (coordinator/straggler-policy.ts): it sits out 20 steps, without weights
 meanwhile, then gets a shard (and the weights whole) to be measured again, which costs one slow step in 20. The

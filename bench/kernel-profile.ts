@@ -10,6 +10,7 @@ import type { KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core
 import { initBackend } from '../shared/backends/backend-loader';
 import { stockKernel, WASM } from '../shared/backends/wasm/kernel-composition';
 import { loadMnistSample } from '../shared/data/mnist-sample';
+import { median } from '../shared/median';
 import { buildPreset, PresetName } from '../shared/models/presets';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { machineLine, table, updateSection } from './report';
@@ -63,8 +64,7 @@ function timeKernel(kernel: KernelFunc, inputs: Record<string, TensorInfo>, attr
     return ms;
   };
   once();
-  const times = Array.from({ length: REPEATS }, once).sort((a, b) => a - b);
-  return times[Math.floor(REPEATS / 2)];
+  return median(Array.from({ length: REPEATS }, once));
 }
 
 function compareWithStock(calls: KernelCall[]): string[][] {

@@ -108,7 +108,8 @@ export class Membership extends EventEmitter<MembershipEvents> {
   recordShard(id: string, samples: number, seconds: number, roundTripMs = 0): void {
     const m = this.members.get(id);
     if (m === undefined || seconds <= 0) return;
-    m.samplesPerSecond = m.samplesPerSecond === 0 ? samples / seconds : 0.7 * m.samplesPerSecond + 0.3 * (samples / seconds);
+    const rate = samples / seconds;
+    m.samplesPerSecond = m.samplesPerSecond === 0 ? rate : 0.7 * m.samplesPerSecond + 0.3 * rate;
     if (roundTripMs > 0) {
       m.recent = [...m.recent.slice(1 - RECENT_SHARDS), { roundTripMs, overheadMs: Math.max(0, roundTripMs - seconds * 1000) }];
       m.roundTripMs = median(m.recent.map((r) => r.roundTripMs));

@@ -180,7 +180,10 @@ export class StepScheduler implements GradientSource {
     const shards: PendingShard[] = ranges
       .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: workers[i].id, attempt: 0, sentAt: 0, received: new Array(tensors).fill(undefined), missing: tensors }))
       .filter((s) => s.indices.length > 0);
-    if (job.task === 'train') this.lastWorkerCount = members.length;
+    if (job.task === 'train') {
+      this.lastWorkerCount = members.length;
+      this.lastTrainStep = job.step;
+    }
     const totals: Job['totals'] = new Array(tensors).fill(undefined);
     await new Promise<void>((settle, fail) => {
       this.current = { ...job, shards, totals, settle, fail };
@@ -197,7 +200,6 @@ export class StepScheduler implements GradientSource {
   }
 
   private leaveOutStragglers(step: number, batch: number, members: Member[]): Member[] {
-    this.lastTrainStep = step;
     const { chosen, leftOut } = this.stragglers.choose(step, batch, members);
     if (leftOut !== undefined) {
       const { worker, othersMs } = leftOut;
@@ -238,12 +240,13 @@ export class StepScheduler implements GradientSource {
     }
     clearTimeout(shard.timer);
     shard.result = { ...r.sums, grads: shard.received as FloatArray[] };
-    this.observer?.shardDone(r, clockMs());
+    const doneAt = clockMs();
+    this.observer?.shardDone(r, doneAt);
     if (r.task === 'train') {
       // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
       this.recentMsPerSample.push(r.computeMs / Math.max(1, r.sums.count));
       if (this.recentMsPerSample.length > 50) this.recentMsPerSample.shift();
-      this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000, clockMs() - shard.sentAt);
+      this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000, doneAt - shard.sentAt);
     }
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
     else this.applyCompleteTensors(cur, arrived);

@@ -3,7 +3,6 @@ import * as readline from 'node:readline';
 import { queryStatus } from '../../coordinator/status-client';
 import { CLI } from './cli';
 
-/** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
 /**
  * A fixed port for a coordinator that a test starts (or restarts) on an
  * address it knows in advance; `slot` keeps tests apart, the pid keeps
@@ -16,6 +15,7 @@ export function fixedPort(slot: number): number {
   return 20_000 + slot * 1000 + (process.pid % 1000);
 }
 
+/** Starts `gradfleet coordinator ARGS` and resolves with its port once it listens. */
 export function startCoordinatorProcess(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; stdout: string[]; stderr: () => string }> {
   const child = spawn(process.execPath, [CLI, 'coordinator', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const stdout: string[] = [];

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { composed, forwardPadding, isChannelsLast, isUnitPair, KernelArgs, KernelOverride, Pad, run, transpose } from './kernel-composition';
+import { allFloat32, composed, forwardPadding, isChannelsLast, isUnitPair, KernelArgs, KernelOverride, Pad, run, transpose } from './kernel-composition';
 import { conv2dFilterGradNative, conv2dNative } from './native-kernels';
 
 type Shape4 = [number, number, number, number];
@@ -19,8 +19,7 @@ type Rounding = 'floor' | 'round' | 'ceil' | undefined;
 
 function strideOneNhwc(args: KernelArgs): boolean {
   const attrs = args.attrs ?? {};
-  const float32 = Object.values(args.inputs).every((t) => t.dtype === 'float32');
-  return float32 && isUnitPair(attrs.strides as [number, number]) && isUnitPair(attrs.dilations as [number, number]) && isChannelsLast(attrs.dataFormat);
+  return allFloat32(args) && isUnitPair(attrs.strides as [number, number]) && isUnitPair(attrs.dilations as [number, number]) && isChannelsLast(attrs.dataFormat);
 }
 
 function padding(xShape: Shape4, filterShape: Shape4, args: KernelArgs): tf.backend_util.Conv2DInfo {

@@ -41,6 +41,11 @@ export function transpose(backend: tf.KernelBackend, x: TensorInfo, perm: number
   return run(tf.Transpose, { inputs: { x }, backend, attrs: { perm } });
 }
 
+/** gradfleet's own loops handle float32 tensors only; other dtypes keep the stock kernels. */
+export function allFloat32(args: KernelArgs): boolean {
+  return Object.values(args.inputs).every((t) => t.dtype === 'float32');
+}
+
 export function isUnitPair(v: number | [number, number] | undefined): boolean {
   if (v === undefined) return true;
   return typeof v === 'number' ? v === 1 : v[0] === 1 && v[1] === 1;

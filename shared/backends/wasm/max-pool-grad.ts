@@ -1,12 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
-import { HeapBackend, KernelArgs, KernelOverride, Pad } from './kernel-composition';
+import { allFloat32, HeapBackend, KernelArgs, KernelOverride, Pad } from './kernel-composition';
 import { maxPoolGrad2x2Native } from './native-kernels';
 
 function maxPoolGradCovered(args: KernelArgs): boolean {
   const rounding = args.attrs?.dimRoundingMode;
-  const float32 = Object.values(args.inputs).every((t) => t.dtype === 'float32');
-  return float32 && (rounding === undefined || rounding === null);
+  return allFloat32(args) && (rounding === undefined || rounding === null);
 }
 
 /** 2x2 windows at stride 2 with no padding inside the image: every preset's pooling, done in native/max-pool-grad.c. */

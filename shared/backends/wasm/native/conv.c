@@ -124,6 +124,22 @@ struct filter_grad {
   int batch, h, w, ci, out_h, out_w, co, filter_h, filter_w, pad_top, pad_left;
 };
 
+/*
+ * Where output line l = (b, oh) meets filter tap (fh, fw), from output column ow_lo: x's row at input
+ * channel c and dy's at output channel j. x is null when the tap's input row lies in the padding.
+ */
+struct line_rows {
+  const float *x, *dy;
+};
+
+INLINE struct line_rows line_rows(const struct filter_grad *p, int l, int fh, int fw, int ow_lo, int c, int j) {
+  int b = l / p->out_h, oh = l % p->out_h;
+  int ih = oh + fh - p->pad_top;
+  struct line_rows rows = {0, p->dy + (l * p->out_w + ow_lo) * p->co + j};
+  if (ih >= 0 && ih < p->h) rows.x = p->x + ((b * p->h + ih) * p->w + ow_lo + fw - p->pad_left) * p->ci + c;
+  return rows;
+}
+
 /* dw[fh,fw,c0..c0+C, j..j+4V) += x^T . dy over the rows of lines [l0, l1). */
 INLINE void filter_grad_block(const struct filter_grad *p, int C, int V, int l0, int l1, int fh, int fw, int ow_lo, int ow_hi,
                               int c0, int j) {
@@ -132,11 +148,9 @@ INLINE void filter_grad_block(const struct filter_grad *p, int C, int V, int l0,
   UNROLL for (int r = 0; r < C; r++)
     UNROLL for (int v = 0; v < V; v++) acc[r][v] = wasm_f32x4_splat(0.f);
   for (int l = l0; l < l1; l++) {
-    int b = l / p->out_h, oh = l % p->out_h;
-    int ih = oh + fh - p->pad_top;
-    if (ih < 0 || ih >= p->h) continue;
-    const float *xr = p->x + ((b * p->h + ih) * p->w + ow_lo + fw - p->pad_left) * p->ci + c0;
-    const float *gr = p->dy + (l * p->out_w + ow_lo) * p->co + j;
+    struct line_rows rows = line_rows(p, l, fh, fw, ow_lo, c0, j);
+    if (rows.x == 0) continue;
+    const float *xr = rows.x, *gr = rows.dy;
     for (int ow = ow_lo; ow < ow_hi; ow++, xr += p->ci, gr += p->co) {
       v128_t g[VECS];
       UNROLL for (int v = 0; v < V; v++) g[v] = wasm_v128_load(gr + 4 * v);
@@ -158,11 +172,9 @@ INLINE void filter_grad_single(const struct filter_grad *p, int l0, int l1, int 
   float *dw = p->dw + ((fh * p->filter_w + fw) * p->ci + c) * p->co + j;
   float acc = *dw;
   for (int l = l0; l < l1; l++) {
-    int b = l / p->out_h, oh = l % p->out_h;
-    int ih = oh + fh - p->pad_top;
-    if (ih < 0 || ih >= p->h) continue;
-    const float *xr = p->x + ((b * p->h + ih) * p->w + ow_lo + fw - p->pad_left) * p->ci + c;
-    const float *gr = p->dy + (l * p->out_w + ow_lo) * p->co + j;
+    struct line_rows rows = line_rows(p, l, fh, fw, ow_lo, c, j);
+    if (rows.x == 0) continue;
+    const float *xr = rows.x, *gr = rows.dy;
     for (int ow = ow_lo; ow < ow_hi; ow++, xr += p->ci, gr += p->co) acc += *xr * *gr;
   }
   *dw = acc;
