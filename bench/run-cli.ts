@@ -13,9 +13,10 @@ export interface Run {
   summary: RunSummary;
 }
 
-export function gradfleet(label: string, args: string[]): Run {
+/** `cli`: another build's gradfleet (bench:versus); this checkout's by default. */
+export function gradfleet(label: string, args: string[], cli = CLI): Run {
   const runDir = fs.mkdtempSync(path.join(os.tmpdir(), 'gradfleet-bench-'));
-  const r = spawnSync(process.execPath, [CLI, ...args, '--run-dir', runDir], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
+  const r = spawnSync(process.execPath, [cli, ...args, '--run-dir', runDir], { encoding: 'utf8', env: { ...process.env, CI: '1' } });
   if (r.status !== 0) throw new Error(`gradfleet ${args.join(' ')} failed: ${r.stderr}`);
   const summary = JSON.parse(fs.readFileSync(r.stdout.trim(), 'utf8')) as RunSummary;
   process.stderr.write(`${label}: ${summary.samples_per_second.toFixed(0)} samples/s, test accuracy ${(summary.test_accuracy * 100).toFixed(2)}%\n`);

@@ -109,6 +109,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     },
     log,
     timeline,
+    weights,
   );
   const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
   const traffic = { sent: 0, received: 0 };

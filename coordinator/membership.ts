@@ -14,6 +14,8 @@ export interface WorkerLink {
   readonly backend: string;
   readonly name: string;
   sendWeights(version: number): void;
+  /** The parts of the next version made so far in this step (WeightsBroadcast.early), unless already sent; only to a worker that holds the current version. */
+  sendEarlyWeights(): void;
   /** The weights to validate with (the EMA) for training weights `version`, unless already sent. */
   sendEvaluationWeights(version: number): void;
   assign(assignment: ShardAssignment): void;

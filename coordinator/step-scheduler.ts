@@ -10,7 +10,8 @@
  * finishes them. A tensor that every shard has sent goes to the update at
  * once (StepWork.applyEarly), before the rest of the step is in, so the
  * optimizer works while the first layers' gradients are still being
- * computed. A part
+ * computed, and the updated tensors go out to the workers at once
+ * (EarlyWeights). A part
  * is taken from whichever attempt at its shard sent it first: a reassigned
  * shard's new worker recomputes the same samples with the same seed.
  *
@@ -52,10 +53,16 @@ export interface StepObserver {
   shardDone(r: ShardResult, at: number): void;
   /** An accepted part of a gradient that leaves the shard unfinished. */
   partDone?(r: ShardResult, at: number): void;
-  /** The update applied these tensors before the step's last results came in. */
+  /** The update applied these tensors before the step's last results came in, and sent their new values to the workers. */
   appliedEarly?(tensors: number[], start: number, end: number): void;
   /** Every result is in and added up. */
   stepGathered(at: number): void;
+}
+
+/** Told of the tensors a step updated before its end, to make them a part of the next weights (WeightsBroadcast). */
+export interface EarlyWeights {
+  /** Positions among the model's trainable weights. */
+  early(tensors: number[]): void;
 }
 
 export interface SchedulerOptions {
@@ -124,6 +131,7 @@ export class StepScheduler implements GradientSource {
     private readonly options: SchedulerOptions,
     private readonly log: Logger,
     private readonly observer?: StepObserver,
+    private readonly earlyWeights?: EarlyWeights,
   ) {
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
@@ -253,7 +261,11 @@ export class StepScheduler implements GradientSource {
     return undefined;
   }
 
-  /** Of the tensors that just arrived, those every shard has now sent go to the update (the last ones wait for the step's end). */
+  /**
+   * Of the tensors that just arrived, those every shard has now sent go to
+   * the update (the last ones wait for the step's end), and their new
+   * values to the workers.
+   */
   private applyCompleteTensors(cur: Job, arrived: number[]): void {
     if (cur.applyEarly === undefined) return;
     const complete = arrived.filter((t) => cur.shards.every((s) => s.received[t] !== undefined));
@@ -261,6 +273,10 @@ export class StepScheduler implements GradientSource {
     const start = clockMs();
     for (const t of complete) cur.totals[t] = sumOverShards(cur.shards, t);
     cur.applyEarly(complete, complete.map((t) => cur.totals[t]!));
+    if (this.earlyWeights !== undefined) {
+      this.earlyWeights.early(complete);
+      for (const m of this.membership.active()) m.link.sendEarlyWeights();
+    }
     this.observer?.appliedEarly?.(complete, start, clockMs());
   }
 

@@ -146,7 +146,7 @@ export class StepTimeline implements StepObserver {
     const s = this.open;
     if (s === undefined || s.task !== 'train' || s.gatheredAt === undefined) return;
     this.open = undefined;
-    for (const e of s.early) this.coordinatorSpan(s, `apply ${e.tensors.length} tensor(s) early`, e.start, e.end, 'early updates');
+    for (const e of s.early) this.coordinatorSpan(s, `update and send ${e.tensors.length} tensor(s) early`, e.start, e.end, 'early updates');
     this.coordinatorSpan(s, 'apply', at - applyMs, at);
     this.coordinatorSpan(s, `step ${s.step}`, s.start, at);
     if (s.traced) this.sink!.flush();

@@ -1,42 +1,54 @@
 /**
- * The model's weights as they go out to workers: read and encoded once per
- * version, then the same chunks go to every worker that needs them.
+ * The model's weights as they go out to workers: each message encoded once,
+ * then the same chunks go to every worker that needs them.
+ *
+ * A version can go out in parts. While a step's last gradients are still
+ * being computed, the coordinator already updates the tensors whose
+ * gradients are complete (StepWork.applyEarly); `early` turns each such
+ * update into a part of the next version and workers get it at once, so
+ * that when the step ends only `rest`, the tensors updated last, is left to
+ * send. A worker writes a version into its model once it holds all of it.
  *
  * Uncompressed runs send the weights themselves, as float32. Compressed runs
- * (--compress fp16|bf16) send a worker that holds the previous version only
- * the change, in 16 bits, with error feedback: the coordinator keeps the
- * replica that workers hold and sends `quantise(weights - replica)`, adding
- * the same dequantised values to its replica, so the rounding error never
- * accumulates. Every worker holds the identical replica; a worker that
- * joins or falls behind gets the replica in full, as float32.
+ * (--compress fp16|bf16|topk) send a worker that holds the previous version
+ * only the change, in 16 bits, with error feedback: the coordinator keeps
+ * the replica that workers hold and sends `quantise(weights - replica)`,
+ * adding the same dequantised values to its replica, so the rounding error
+ * never accumulates. Every worker holds the identical replica. A worker
+ * that joins or falls behind gets the whole version in float32: the
+ * weights, or the replica.
  *
  * Runs that keep a weight EMA validate with it: at the end of an epoch the
  * averaged weights go out once, in full float32, marked as evaluation
  * weights, and workers keep them beside the weights they train with.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { addInto, readWeights } from '../shared/training/weights';
+import { addInto } from '../shared/training/weights';
 import { chunksOf, encodeTensorSet, TensorSetAssembler, TensorSetHeader, TensorSpec, DenseDType } from '../shared/wire/tensor-codec';
 
 export interface EncodedWeights {
   version: number;
   delta: boolean;
+  /** Positions in the model's weights of the tensors carried, increasing; all of them when absent. */
+  tensors?: number[];
   header: TensorSetHeader;
   chunks: { offset: number; data: Uint8Array }[];
 }
 
-function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean): EncodedWeights {
-  const { header, parts } = encodeTensorSet(values, specs, dtype);
-  return { version, delta, header, chunks: [...chunksOf(parts)] };
-}
-
 export class WeightsBroadcast {
   private version = 0;
+  /** Each tensor of `version` as workers hold it: the weights, or in compressed runs the replica. */
+  private held: Float32Array[];
   private full: EncodedWeights | undefined;
-  private delta: EncodedWeights | undefined;
+  /** For a worker that holds version - 1 and every early part of `version`: the tensors those parts left out. */
+  private rest: EncodedWeights | undefined;
+  /** How many early parts `rest` follows. */
+  private restFollows = 0;
+  /** Version + 1 as a step builds it: the parts sent so far and the tensors they hold. */
+  private next: { parts: EncodedWeights[]; values: (Float32Array | undefined)[] };
   private evaluation: EncodedWeights | undefined;
-  /** What workers hold (compressed runs only; otherwise the weights themselves). */
-  private replica: Float32Array[] | undefined;
+  /** Where each trainable weight sits among the model's weights. */
+  private readonly trainablePositions: number[];
   readonly specs: TensorSpec[];
 
   constructor(
@@ -44,15 +56,38 @@ export class WeightsBroadcast {
     private readonly dtype: DenseDType = 'float32',
   ) {
     this.specs = model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-    if (dtype !== 'float32') this.replica = readWeights(model);
+    this.trainablePositions = model.trainableWeights.map((t) => model.weights.indexOf(t));
+    this.held = model.weights.map((_, i) => this.read(i));
+    this.next = { parts: [], values: [] };
   }
 
-  /** The weights changed (an update was applied, or a checkpoint restored). */
+  /**
+   * The trainable weights at `trainable` (their positions among the model's
+   * trainable weights) were updated for the next version while the step
+   * still runs; workers that hold the current version get them now
+   * (earlyParts).
+   */
+  early(trainable: number[]): void {
+    const positions = trainable.map((t) => this.trainablePositions[t]).sort((a, b) => a - b);
+    this.next.parts.push(this.advance(positions));
+  }
+
+  /** The early parts of the next version, for a worker that holds `held`; none unless it holds the current version. */
+  earlyParts(held: number): readonly EncodedWeights[] {
+    return held === this.version ? this.next.parts : [];
+  }
+
+  /** The weights changed (a step's update was applied, or a checkpoint restored). */
   bump(): number {
+    const left = this.specs.flatMap((_, i) => (this.next.values[i] === undefined ? [i] : []));
+    if (left.length === 0) throw new RangeError('a version must leave at least one tensor to its last part');
+    this.rest = this.advance(left);
+    this.restFollows = this.next.parts.length;
+    this.held = this.next.values as Float32Array[];
+    this.next = { parts: [], values: [] };
     this.version++;
     this.full = undefined;
     this.evaluation = undefined;
-    if (this.replica !== undefined) this.delta = this.advanceReplica();
     return this.version;
   }
 
@@ -66,33 +101,42 @@ export class WeightsBroadcast {
     return this.evaluation;
   }
 
-  /**
-   * What to send a worker that holds `held` (-1: nothing yet). Uncompressed
-   * weights are read from the model on the first call after a bump: the
-   * step scheduler sends every worker the weights as a step starts, before
-   * any of its gradients (and so any early update of the model) can come in.
-   */
-  forWorker(held: number): EncodedWeights {
-    if (this.delta !== undefined && held === this.version - 1) return this.delta;
-    this.full ??= encode(this.version, this.replica ?? readWeights(this.model), this.specs, 'float32', false);
+  /** What to send a worker that holds version `held` (-1: nothing yet) and `earlyPartsHeld` early parts of the next. */
+  forWorker(held: number, earlyPartsHeld: number): EncodedWeights {
+    if (held === this.version - 1 && earlyPartsHeld === this.restFollows && this.rest !== undefined) return this.rest;
+    this.full ??= encode(this.version, this.held, this.specs, 'float32', false);
     return this.full;
   }
 
-  private advanceReplica(): EncodedWeights {
-    const replica = this.replica!;
-    const current = readWeights(this.model);
-    const change = current.map((w, i) => {
-      const d = new Float32Array(w.length);
-      for (let j = 0; j < w.length; j++) d[j] = w[j] - replica[i][j];
-      return d;
-    });
-    const encoded = encode(this.version, change, this.specs, this.dtype, true);
-    // Apply exactly what the workers will decode, so replica and workers agree bit for bit.
-    addInto(replica, decode(encoded, this.specs));
-    return encoded;
+  /** Takes the tensors at `positions` to their values in the next version; returns the message that does the same on a worker. */
+  private advance(positions: number[]): EncodedWeights {
+    const now = positions.map((i) => this.read(i));
+    const specs = positions.map((i) => this.specs[i]);
+    const tensors = positions.length === this.specs.length ? undefined : positions;
+    if (this.dtype === 'float32') {
+      positions.forEach((i, j) => (this.next.values[i] = now[j]));
+      return encode(this.version + 1, now, specs, 'float32', false, tensors);
+    }
+    const change = positions.map((i, j) => now[j].map((w, k) => w - this.held[i][k]));
+    const e = encode(this.version + 1, change, specs, this.dtype, true, tensors);
+    // Add exactly what the workers will decode, so the replica and the workers agree bit for bit.
+    const replica = positions.map((i) => Float32Array.from(this.held[i]));
+    addInto(replica, decode(e, specs));
+    positions.forEach((i, j) => (this.next.values[i] = replica[j]));
+    return e;
+  }
+
+  private read(position: number): Float32Array {
+    return Float32Array.from(this.model.weights[position].read().dataSync() as Float32Array);
   }
 }
 
+function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean, tensors?: number[]): EncodedWeights {
+  const { header, parts } = encodeTensorSet(values, specs, dtype);
+  return { version, delta, tensors, header, chunks: [...chunksOf(parts)] };
+}
+
+/** The values an encoded message carries (for its own tensors, in order), as a worker decodes them. */
 export function decode(e: EncodedWeights, specs: TensorSpec[]): Float32Array[] {
   const a = new TensorSetAssembler(e.header, specs, Number.MAX_SAFE_INTEGER);
   for (const c of e.chunks) a.add(c.offset, c.data);

@@ -18,7 +18,7 @@ import { clockMs } from '../shared/observability/clock';
 import { GradientComputer, GradientSums, ShardStats } from '../shared/training/gradient-step';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
 import { emptySums } from '../shared/training/gradient-sums';
-import { addInto, readWeights, withWeights, writeWeights } from '../shared/training/weights';
+import { withWeights } from '../shared/training/weights';
 import {
   AssignmentMsg,
   CHANNEL_OPTIONS,
@@ -32,11 +32,12 @@ import {
   wireDType,
   WorkerMessage,
 } from '../shared/wire/protocol';
-import { chunksOf, elementCount, encodeTensorSet, TensorSetAssembler, TensorSetHeader, WireDType } from '../shared/wire/tensor-codec';
+import { chunksOf, elementCount, encodeTensorSet, TensorSetHeader, WireDType } from '../shared/wire/tensor-codec';
 import { TopKCompressor } from '../shared/wire/top-k';
 import { mulberry32 } from '../shared/random';
 import { backoffDelay } from './backoff';
 import { obtainDataset } from './dataset-cache';
+import { WeightsReceiver } from './weights-receiver';
 
 export interface WorkerOptions {
   coordinator: string;
@@ -144,7 +145,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     const session = client.Session(credentials());
     call = session;
     session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
-    let weights: { version: number; delta: boolean; evaluation: boolean; assembler: TensorSetAssembler } | undefined;
+    let weights: WeightsReceiver | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     try {
       for await (const msg of session as AsyncIterable<CoordinatorMessage>) {
@@ -152,6 +153,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           case 'welcome': {
             const w = msg.welcome!;
             state = await setUp(w);
+            weights = new WeightsReceiver(state.model, MAX_WEIGHTS_BYTES);
             log.info(`joined run ${w.runId} as ${w.workerId} (backend ${backendName})`);
             onWelcome();
             heartbeat = setInterval(() => session.write({ runId: w.runId, body: 'heartbeat', heartbeat: { unixMs: Date.now() } }), w.heartbeatIntervalMs || 2000);
@@ -159,29 +161,16 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             break;
           }
           case 'weights': {
-            const h = msg.weights!;
-            state!.weightsArrivedAt ||= clockMs();
-            const specs = state!.model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-            if (h.delta && h.version !== state!.weightsVersion + 1) throw new Error(`weights change for version ${h.version}, but this worker holds ${state!.weightsVersion}`);
-            weights = { version: h.version, delta: h.delta, evaluation: h.evaluation, assembler: new TensorSetAssembler({ ...h.tensors!, dtype: wireDType(h.tensors!.dtype) }, specs, MAX_WEIGHTS_BYTES) };
+            const at = clockMs();
+            // Early parts come while this worker computes: the timeline counts from the message that completes the version.
+            if (weights!.header(msg.weights!, state!.weightsVersion)) state!.weightsArrivedAt ||= at;
             break;
           }
           case 'chunk': {
             const c = msg.chunk!;
-            if (weights !== undefined && weights.assembler.add(c.offset, c.data)) {
-              const values = weights.assembler.float32Values();
-              if (weights.evaluation) {
-                state!.evaluation = { version: weights.version, values };
-              } else if (weights.delta) {
-                const held = readWeights(state!.model);
-                addInto(held, values);
-                writeWeights(state!.model, held);
-              } else {
-                writeWeights(state!.model, values);
-              }
-              if (!weights.evaluation) state!.weightsVersion = weights.version;
-              weights = undefined;
-            }
+            const received = weights?.chunk(c.offset, c.data);
+            if (received?.kind === 'evaluation') state!.evaluation = { version: received.version, values: received.values };
+            if (received?.kind === 'training') state!.weightsVersion = received.version;
             break;
           }
           case 'assignment': {

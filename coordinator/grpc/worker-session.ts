@@ -49,6 +49,8 @@ type SessionCall = grpc.ServerDuplexStream<WorkerMessage, CoordinatorMessage>;
 
 class GrpcWorkerLink implements WorkerLink {
   private sentVersion = -1;
+  /** Early parts of version sentVersion + 1 written so far. */
+  private earlyPartsSent = 0;
   private sentEvaluationVersion = -1;
   private closed = false;
   /** Read once: a closed call no longer knows its peer, and the logs that report the loss need it. */
@@ -71,8 +73,14 @@ class GrpcWorkerLink implements WorkerLink {
 
   sendWeights(version: number): void {
     if (this.sentVersion === version) return;
-    this.writeWeights(this.ctx.weights.forWorker(this.sentVersion), false);
+    this.writeWeights(this.ctx.weights.forWorker(this.sentVersion, this.earlyPartsSent), false);
     this.sentVersion = version;
+    this.earlyPartsSent = 0;
+  }
+
+  sendEarlyWeights(): void {
+    const parts = this.ctx.weights.earlyParts(this.sentVersion);
+    for (; this.earlyPartsSent < parts.length; this.earlyPartsSent++) this.writeWeights(parts[this.earlyPartsSent], false);
   }
 
   sendEvaluationWeights(version: number): void {
@@ -83,8 +91,7 @@ class GrpcWorkerLink implements WorkerLink {
   }
 
   private writeWeights(w: EncodedWeights, evaluation: boolean): void {
-    this.write({ body: 'weights', weights: { version: w.version, delta: w.delta, evaluation, tensors: { ...w.header, dtype: dtypeName(w.header.dtype) } } });
-    for (const c of w.chunks) this.write({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }, c.data.byteLength);
+    for (const m of weightsMessages(w, evaluation)) this.write(m, m.chunk?.data.byteLength ?? 0);
   }
 
   assign(a: ShardAssignment): void {
@@ -109,6 +116,14 @@ class GrpcWorkerLink implements WorkerLink {
     if (code === grpc.status.OK) this.call.end();
     else endWithStatus(this.call, code, reason);
   }
+}
+
+/** Encoded weights as they go on a session: the header, then the chunks. */
+export function weightsMessages(w: EncodedWeights, evaluation: boolean): CoordinatorMessage[] {
+  const tensors = { ...w.header, dtype: dtypeName(w.header.dtype) };
+  const header: CoordinatorMessage = { body: 'weights', weights: { version: w.version, delta: w.delta, evaluation, tensors, tensorIndices: w.tensors ?? [] } };
+  const chunks = w.chunks.map((c): CoordinatorMessage => ({ body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } }));
+  return [header, ...chunks];
 }
 
 export function handleWorkerSession(call: SessionCall, ctx: SessionContext): void {

@@ -12,7 +12,7 @@ export function clockMs(): number {
 
 /** A worker's clock at each point of its work on one shard (clockMs() there); 0 where unknown. */
 export interface ShardTimes {
-  /** The weights this shard uses began to arrive (0: they came for an earlier shard). */
+  /** The weights this shard uses began to arrive, or their last part when they came in parts (0: they came for an earlier shard). */
   weightsReceived: number;
   assigned: number;
   computeStart: number;

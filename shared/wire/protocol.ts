@@ -14,8 +14,9 @@ import { WireDType, WireFormatError } from './tensor-codec';
  * 2: validation shards (Assignment.task, ValidationResult, evaluation weights).
  * 3: top-k gradients (DTYPE_TOPK_FLOAT32, TensorSetHeader.kept, Welcome.topk_ratio), ShardTimes.
  * 4: a shard's gradient in parts, sent as the backward pass finishes them (GradientHeader.tensor_indices).
+ * 5: a version of the weights in parts, the early-updated tensors first (WeightsHeader.tensor_indices).
  */
-export const PROTOCOL_VERSION = 4;
+export const PROTOCOL_VERSION = 5;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
@@ -100,6 +101,8 @@ export interface WeightsHeaderMsg {
   tensors: TensorSetHeaderMsg | null;
   delta: boolean;
   evaluation: boolean;
+  /** The weights this part carries, by position in the model's weights ([] or absent: all of them). */
+  tensorIndices?: number[];
 }
 export type TaskName = 'TASK_TRAIN' | 'TASK_VALIDATE';
 export interface AssignmentMsg {

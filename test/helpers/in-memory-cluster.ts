@@ -46,6 +46,13 @@ export class InMemoryWorker implements WorkerLink {
     this.weightsVersion = version;
   }
 
+  /** Times the scheduler offered early weight parts. This link copies the coordinator's whole model in sendWeights, so it has nothing to send early. */
+  earlyWeightsOffered = 0;
+
+  sendEarlyWeights(): void {
+    this.earlyWeightsOffered++;
+  }
+
   sendEvaluationWeights(version: number): void {
     this.evaluation = { version, values: this.evaluationSource() };
   }

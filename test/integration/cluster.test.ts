@@ -128,7 +128,7 @@ describe('the timeline of a cluster run (trace.json)', function () {
       const parts = events.filter((e) => e.name === 'gradient part (4 tensors) → coordinator' && e.args?.step === step);
       assert.deepEqual(parts.map((e) => processes.get(e.pid)).sort(), ['worker w1', 'worker w2'], `step ${step}: parts`);
       const inStep = (name: string) => events.filter((e) => e.name === name && processes.get(e.pid) === 'coordinator' && e.ts >= span.ts && e.ts + e.dur <= span.ts + span.dur);
-      const [early, apply] = [inStep('apply 4 tensor(s) early'), inStep('apply')];
+      const [early, apply] = [inStep('update and send 4 tensor(s) early'), inStep('apply')];
       assert.equal(early.length, 1, `step ${step}: early updates`);
       assert.ok(early[0].ts + early[0].dur <= apply[0].ts, `step ${step}: the early update comes before the last one`);
     }

@@ -6,7 +6,7 @@
 import { strict as assert } from 'node:assert';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { Membership } from '../../../coordinator/membership';
-import { StepScheduler } from '../../../coordinator/step-scheduler';
+import { EarlyWeights, StepScheduler } from '../../../coordinator/step-scheduler';
 import { loadMnistSample } from '../../../shared/data/mnist-sample';
 import { getLogger } from '../../../shared/logging';
 import { buildPreset } from '../../../shared/models/presets';
@@ -20,11 +20,12 @@ const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
 const work = { step: 0, epoch: 0, indices, seed: 5 };
 
-function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0, equalShards = false) {
+function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights?: EarlyWeights) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, gradientSizes: sizes }, getLogger({ component: 'test' }));
+  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, gradientSizes: sizes };
+  const scheduler = new StepScheduler(membership, options, getLogger({ component: 'test' }), undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
   const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
@@ -97,13 +98,17 @@ describe('the step scheduler', () => {
     }
 
     it('hands each tensor to the update once every shard has sent it, and the last ones with the whole batch’s sums', async () => {
-      const c = cluster(2);
+      const told: number[][] = [];
+      const c = cluster(2, 60_000, 0, false, { early: (tensors) => told.push(tensors) });
       for (const n of c.nodes) n.parts = parts;
       const { applied, work: w } = early(c);
       assertSameSums(await c.scheduler.computeBatch(w), c.reference);
       // Worker 1 delivers all its parts first; each of worker 2's completes two tensors, the last one the step.
       assert.deepEqual(applied.map((a) => a.tensors), [[4, 5], [2, 3]]);
       for (const a of applied) a.tensors.forEach((t, j) => assert.ok(maxAbsDiff(a.sums[j], c.reference.grads[t]) <= 1e-5 * Math.max(1, maxAbs(c.reference.grads[t])), `tensor ${t}`));
+      // Each early update becomes a part of the next weights, offered to every worker at once.
+      assert.deepEqual(told, [[4, 5], [2, 3]]);
+      assert.deepEqual(c.nodes.map((n) => n.earlyWeightsOffered), [2, 2]);
     });
 
     it('recomputes a shard whose last part is broken elsewhere, and takes from the new attempt only what is missing', async () => {

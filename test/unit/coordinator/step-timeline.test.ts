@@ -87,7 +87,7 @@ describe('the step timeline', () => {
     timeline.stepApplied({ applyMs: 0.3, stepMs: 31.5, warmup: true }, t0 + 31.5);
     const at = (name: string) => sink.spans.filter((s) => s.name === name).map((s) => [s.process, s.thread, +s.start.toFixed(6), +s.end.toFixed(6)]);
     assert.deepEqual(at('gradient part (2 tensors) → coordinator'), [['worker w1', 'network', 212.1, 213]]);
-    assert.deepEqual(at('apply 2 tensor(s) early'), [['coordinator', 'early updates', 213.1, 214]]);
+    assert.deepEqual(at('update and send 2 tensor(s) early'), [['coordinator', 'early updates', 213.1, 214]]);
   });
 
   it("splits a step along the shard that came in last, past the warm-up, into phases that add up to the step's time", () => {
