@@ -1,5 +1,6 @@
-/** The optimizers a run can use, all tfjs's own; state lives with the model that owns them. */
+/** The optimizers a run can use, all tfjs's own (Adam with a one-pass update where the backend has one); state lives with the model that owns them. */
 import * as tf from '@tensorflow/tfjs-core';
+import { FusedAdam } from './fused-adam';
 
 export const OPTIMIZER_NAMES = ['sgd', 'momentum', 'adam', 'rmsprop'] as const;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
@@ -17,7 +18,7 @@ export function createOptimizer(o: OptimizerOptions): tf.Optimizer {
     case 'momentum':
       return tf.train.momentum(o.lr, o.momentum);
     case 'adam':
-      return tf.train.adam(o.lr);
+      return new FusedAdam(o.lr, 0.9, 0.999);
     case 'rmsprop':
       return tf.train.rmsprop(o.lr, 0.9);
   }

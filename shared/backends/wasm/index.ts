@@ -2,8 +2,10 @@
  * gradfleet's training kernels for tfjs-backend-wasm 4.22, which ships no
  * Conv2DBackpropFilter (conv nets cannot train on it as shipped) and slow
  * loops for several other gradients, and it copies on Identity. Each replacement is checked against the
- * cpu backend in test/unit/shared/backends/wasm-kernels.test.ts.
+ * cpu backend in test/unit/shared/backends/wasm-kernels.test.ts. It also adds a one-pass Adam update
+ * (adam-update.ts), which FusedAdam uses.
  */
+import { registerAdamUpdate } from './adam-update';
 import { CONV_KERNELS } from './convolutions';
 import { KernelOverride, registerOverride } from './kernel-composition';
 import { MATMUL_AND_SUM_KERNELS } from './matmul-and-sum';
@@ -24,4 +26,5 @@ export function registerWasmTrainingKernels(): void {
   if (registered) return;
   registered = true;
   for (const kernel of WASM_KERNEL_OVERRIDES) registerOverride(kernel);
+  registerAdamUpdate();
 }

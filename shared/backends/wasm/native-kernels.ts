@@ -1,11 +1,12 @@
 /**
  * gradfleet's own wasm loops (native/*.c: stride-1 NHWC convolutions, the
- * tiled 2x2 max-pool gradient), run on tfjs-backend-wasm's heap: the module
+ * tiled 2x2 max-pool gradient, the Adam update), run on tfjs-backend-wasm's heap: the module
  * imports the backend's memory, so tensors are passed as offsets and nothing
  * is copied.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import type { AdamUpdateAttrs } from '../adam-update-kernel';
 import { HeapBackend } from './kernel-composition';
 import { KERNELS_WASM_BASE64 } from './native/kernels-wasm';
 
@@ -21,6 +22,10 @@ interface KernelExports {
     outH: number, outW: number, co: number, filterH: number, filterW: number, padTop: number, padLeft: number,
   ): void;
   max_pool_grad_2x2(x: number, dy: number, dx: number, batch: number, h: number, w: number, c: number, outH: number, outW: number): void;
+  adam_update(
+    w: number, m: number, v: number, g: number, wOut: number, mOut: number, vOut: number, n: number,
+    beta1: number, oneMinusBeta1: number, beta2: number, oneMinusBeta2: number, bias1: number, bias2: number, epsilon: number, negLr: number,
+  ): void;
 }
 
 /** The parts of the backend's emscripten module these kernels use. */
@@ -108,4 +113,16 @@ export function maxPoolGrad2x2Native(backend: tf.KernelBackend, x: TensorInfo, d
   const out = (backend as unknown as HeapBackend).makeOutput(x.shape, 'float32');
   native.exports.max_pool_grad_2x2(offset(backend, x), offset(backend, dy), offset(backend, out), batch, h, w, c, outH, outW);
   return out;
+}
+
+/** One Adam update of w and its slots m and v by gradient g (see adam-update-kernel.ts): the new w, m, v. */
+export function adamUpdateNative(backend: tf.KernelBackend, w: TensorInfo, m: TensorInfo, v: TensorInfo, g: TensorInfo, a: AdamUpdateAttrs): TensorInfo[] {
+  const native = nativeKernels(backend);
+  const outs = [w, m, v].map((t) => (backend as unknown as HeapBackend).makeOutput(t.shape, 'float32'));
+  const [wOut, mOut, vOut] = outs.map((t) => offset(backend, t));
+  native.exports.adam_update(
+    offset(backend, w), offset(backend, m), offset(backend, v), offset(backend, g), wOut, mOut, vOut, tf.util.sizeFromShape(w.shape),
+    a.beta1, a.oneMinusBeta1, a.beta2, a.oneMinusBeta2, a.bias1, a.bias2, a.epsilon, a.negLr,
+  );
+  return outs;
 }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 
 // Compiled to dist/shared/backends/wasm/native; the sources stay in the repository's tree.
 const SOURCE_DIR = path.resolve(__dirname, '../../../../../shared/backends/wasm/native');
-export const KERNEL_SOURCES = ['conv.c', 'max-pool-grad.c'].map((name) => path.join(SOURCE_DIR, name));
+export const KERNEL_SOURCES = ['conv.c', 'max-pool-grad.c', 'adam.c'].map((name) => path.join(SOURCE_DIR, name));
 const EMBEDDED_MODULE = path.join(SOURCE_DIR, 'kernels-wasm.ts');
 
 const CLANG_FLAGS = ['--target=wasm32', '-O3', '-msimd128', '-mbulk-memory', '-nostdlib', '-Wall', '-Wextra', '-Werror'];
