@@ -35,6 +35,11 @@ export interface EncodedWeights {
   chunks: { offset: number; data: Uint8Array }[];
 }
 
+interface NextVersion {
+  parts: EncodedWeights[];
+  values: (Float32Array | undefined)[];
+}
+
 export class WeightsBroadcast {
   private version = 0;
   /** Each tensor of `version` as workers hold it: the weights, or in compressed runs the replica. */
@@ -45,7 +50,9 @@ export class WeightsBroadcast {
   /** How many early parts `rest` follows. */
   private restFollows = 0;
   /** Version + 1 as a step builds it: the parts sent so far and the tensors they hold. */
-  private next: { parts: EncodedWeights[]; values: (Float32Array | undefined)[] };
+  private next: NextVersion;
+  /** The version made by the last bump, until the first worker needs it: its early parts' tensors, the rest still in the model. */
+  private unread: NextVersion | undefined;
   private evaluation: EncodedWeights | undefined;
   /** Where each trainable weight sits among the model's weights. */
   private readonly trainablePositions: number[];
@@ -68,8 +75,9 @@ export class WeightsBroadcast {
    * (earlyParts).
    */
   early(trainable: number[]): void {
+    if (this.unread !== undefined) throw new Error('a step updated weights before its own weights went out');
     const positions = trainable.map((t) => this.trainablePositions[t]).sort((a, b) => a - b);
-    this.next.parts.push(this.advance(positions));
+    this.next.parts.push(this.advance(positions, this.next.values, this.version + 1));
   }
 
   /** The early parts of the next version, for a worker that holds `held`; none unless it holds the current version. */
@@ -77,15 +85,19 @@ export class WeightsBroadcast {
     return held === this.version ? this.next.parts : [];
   }
 
-  /** The weights changed (a step's update was applied, or a checkpoint restored). */
+  /**
+   * The weights changed (a step's update was applied, or a checkpoint
+   * restored). The tensors not sent early are read from the model when the
+   * first worker needs them: the step scheduler sends every worker the
+   * weights as a step starts, so that reading counts in the step's time,
+   * and it comes before any of that step's gradients (and so any update).
+   */
   bump(): number {
-    const left = this.specs.flatMap((_, i) => (this.next.values[i] === undefined ? [i] : []));
-    if (left.length === 0) throw new RangeError('a version must leave at least one tensor to its last part');
-    this.rest = this.advance(left);
     this.restFollows = this.next.parts.length;
-    this.held = this.next.values as Float32Array[];
+    this.unread = this.next;
     this.next = { parts: [], values: [] };
     this.version++;
+    this.rest = undefined;
     this.full = undefined;
     this.evaluation = undefined;
     return this.version;
@@ -103,32 +115,54 @@ export class WeightsBroadcast {
 
   /** What to send a worker that holds version `held` (-1: nothing yet) and `earlyPartsHeld` early parts of the next. */
   forWorker(held: number, earlyPartsHeld: number): EncodedWeights {
+    this.readRest();
     if (held === this.version - 1 && earlyPartsHeld === this.restFollows && this.rest !== undefined) return this.rest;
     this.full ??= encode(this.version, this.held, this.specs, 'float32', false);
     return this.full;
   }
 
-  /** Takes the tensors at `positions` to their values in the next version; returns the message that does the same on a worker. */
-  private advance(positions: number[]): EncodedWeights {
+  /** Completes the version made by the last bump with the tensors its early parts left out, and makes them `rest`. */
+  private readRest(): void {
+    const made = this.unread;
+    if (made === undefined) return;
+    const left = this.specs.flatMap((_, i) => (made.values[i] === undefined ? [i] : []));
+    if (left.length === 0) throw new RangeError('a version must leave at least one tensor to its last part');
+    this.rest = this.advance(left, made.values, this.version);
+    this.held = made.values as Float32Array[];
+    this.unread = undefined;
+  }
+
+  /**
+   * Takes the tensors at `positions` from `held` to their values in the
+   * model, into `into`; returns the message (part of `version`) that does
+   * the same on a worker.
+   */
+  private advance(positions: number[], into: (Float32Array | undefined)[], version: number): EncodedWeights {
     const now = positions.map((i) => this.read(i));
     const specs = positions.map((i) => this.specs[i]);
     const tensors = positions.length === this.specs.length ? undefined : positions;
     if (this.dtype === 'float32') {
-      positions.forEach((i, j) => (this.next.values[i] = now[j]));
-      return encode(this.version + 1, now, specs, 'float32', false, tensors);
+      positions.forEach((i, j) => (into[i] = now[j]));
+      return encode(version, now, specs, 'float32', false, tensors);
     }
-    const change = positions.map((i, j) => now[j].map((w, k) => w - this.held[i][k]));
-    const e = encode(this.version + 1, change, specs, this.dtype, true, tensors);
+    const change = positions.map((i, j) => difference(now[j], this.held[i]));
+    const e = encode(version, change, specs, this.dtype, true, tensors);
     // Add exactly what the workers will decode, so the replica and the workers agree bit for bit.
     const replica = positions.map((i) => Float32Array.from(this.held[i]));
     addInto(replica, decode(e, specs));
-    positions.forEach((i, j) => (this.next.values[i] = replica[j]));
+    positions.forEach((i, j) => (into[i] = replica[j]));
     return e;
   }
 
   private read(position: number): Float32Array {
     return Float32Array.from(this.model.weights[position].read().dataSync() as Float32Array);
   }
+}
+
+function difference(a: Float32Array, b: Float32Array): Float32Array {
+  const d = new Float32Array(a.length);
+  for (let k = 0; k < a.length; k++) d[k] = a[k] - b[k];
+  return d;
 }
 
 function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean, tensors?: number[]): EncodedWeights {

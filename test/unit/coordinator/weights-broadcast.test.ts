@@ -99,6 +99,19 @@ describe('the weights broadcast', () => {
     assert.deepEqual(decode(whole, b.specs), readWeights(model));
   });
 
+  it("reads a version's last tensors when the first worker needs them, and refuses an early update before that", () => {
+    const model = mlp(1);
+    const b = new WeightsBroadcast(model);
+    b.bump();
+    // The next step's updates must not reach the model before the version it starts from has gone out.
+    assert.throws(() => b.early([4, 5]), /before its own weights went out/);
+    const before = readWeights(model);
+    nudge(model, [0], mulberry32(1));
+    assert.deepEqual(decode(b.forWorker(-1, 0), b.specs)[1], before[1]);
+    assert.notDeepEqual(decode(b.forWorker(-1, 0), b.specs)[0], before[0], 'read at first use, not at the bump');
+    b.early([4, 5]);
+  });
+
   for (const dtype of ['float16', 'bfloat16'] as const) {
     for (const inParts of [false, true]) {
       it(`${dtype}${inParts ? ', each version in parts' : ''}: a worker that follows every delta holds exactly the coordinator’s replica, close to the weights`, () => {
