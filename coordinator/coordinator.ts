@@ -18,7 +18,7 @@ import { isTls, serverCredentials } from '../shared/security/tls';
 import type { EpochLogs, StepLogs } from '../shared/training/callbacks';
 import { prepareRun } from '../shared/training/run-setup';
 import { readWeights } from '../shared/training/weights';
-import { DenseDType, elementCount, WireDType } from '../shared/wire/tensor-codec';
+import { elementCount, WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
 import { ConcurrencyLimit, RateLimit } from './admission';
@@ -30,7 +30,7 @@ import { Membership } from './membership';
 import { StepScheduler } from './step-scheduler';
 import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
 import { runTrainingSession, SessionResult } from './training-session';
-import { WeightsBroadcast } from './weights-broadcast';
+import { WeightsBroadcast, WeightsDType } from './weights-broadcast';
 
 export interface CoordinatorOptions extends TrainingOptions {
   host: string;
@@ -69,7 +69,7 @@ export interface CoordinatorHandle {
 }
 
 /** What travels for each --compress: gradients up, and weights (in full, or their change) down. */
-const WIRE_DTYPES: Record<CoordinatorOptions['compress'], { gradients: WireDType; weights: DenseDType }> = {
+const WIRE_DTYPES: Record<CoordinatorOptions['compress'], { gradients: WireDType; weights: WeightsDType }> = {
   none: { gradients: 'float32', weights: 'float32' },
   fp16: { gradients: 'float16', weights: 'float16' },
   bf16: { gradients: 'bfloat16', weights: 'bfloat16' },

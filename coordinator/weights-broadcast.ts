@@ -23,8 +23,12 @@
  * weights, and workers keep them beside the weights they train with.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { addInto } from '../shared/training/weights';
+import { quantisedChange } from '../shared/wire/half-precision';
 import { chunksOf, encodeTensorSet, TensorSetAssembler, TensorSetHeader, TensorSpec, DenseDType } from '../shared/wire/tensor-codec';
+
+/** Weights travel as float32, or in compressed runs as 16-bit changes. */
+export type WeightsDType = 'float32' | HalfDType;
+type HalfDType = 'float16' | 'bfloat16';
 
 export interface EncodedWeights {
   version: number;
@@ -60,7 +64,7 @@ export class WeightsBroadcast {
 
   constructor(
     private readonly model: LayersModel,
-    private readonly dtype: DenseDType = 'float32',
+    private readonly dtype: WeightsDType = 'float32',
   ) {
     this.specs = model.weights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
     this.trainablePositions = model.trainableWeights.map((t) => model.weights.indexOf(t));
@@ -141,28 +145,22 @@ export class WeightsBroadcast {
     const now = positions.map((i) => this.read(i));
     const specs = positions.map((i) => this.specs[i]);
     const tensors = positions.length === this.specs.length ? undefined : positions;
-    if (this.dtype === 'float32') {
+    const dtype = this.dtype;
+    if (dtype === 'float32') {
       positions.forEach((i, j) => (into[i] = now[j]));
       return encode(version, now, specs, 'float32', false, tensors);
     }
-    const change = positions.map((i, j) => difference(now[j], this.held[i]));
-    const e = encode(version, change, specs, this.dtype, true, tensors);
-    // Add exactly what the workers will decode, so the replica and the workers agree bit for bit.
-    const replica = positions.map((i) => Float32Array.from(this.held[i]));
-    addInto(replica, decode(e, specs));
-    positions.forEach((i, j) => (into[i] = replica[j]));
-    return e;
+    // The replica moves by exactly what the workers will decode, so the two agree bit for bit.
+    const changes = positions.map((i, j) => quantisedChange(now[j], this.held[i], dtype));
+    positions.forEach((i, j) => (into[i] = changes[j].next));
+    const parts = changes.map((c) => new Uint8Array(c.bits.buffer));
+    const header = { tensors: specs, dtype, totalBytes: parts.reduce((n, p) => n + p.byteLength, 0) };
+    return { version, delta: true, tensors, header, chunks: [...chunksOf(parts)] };
   }
 
   private read(position: number): Float32Array {
     return Float32Array.from(this.model.weights[position].read().dataSync() as Float32Array);
   }
-}
-
-function difference(a: Float32Array, b: Float32Array): Float32Array {
-  const d = new Float32Array(a.length);
-  for (let k = 0; k < a.length; k++) d[k] = a[k] - b[k];
-  return d;
 }
 
 function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean, tensors?: number[]): EncodedWeights {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { fromBfloat16, fromFloat16, toBfloat16, toFloat16 } from '../../../../shared/wire/half-precision';
+import { fromBfloat16, fromFloat16, quantisedChange, toBfloat16, toFloat16 } from '../../../../shared/wire/half-precision';
 import { chunksOf, encodeTensorSet, TensorSetAssembler, DenseDType } from '../../../../shared/wire/tensor-codec';
 import { mulberry32 } from '../../../../shared/random';
 
@@ -65,6 +65,22 @@ describe('tensor sets on the wire', () => {
     fromBfloat16(h, back);
     assert.deepEqual([...back.subarray(0, 8)].map(String), ['0', '0', '1', '-2.5', 'Infinity', '-Infinity', 'NaN', '65536']);
   });
+
+  for (const [dtype, to, from] of [['float16', toFloat16, fromFloat16], ['bfloat16', toBfloat16, fromBfloat16]] as const) {
+    it(`${dtype}: a weights change worked out in one pass equals subtracting, encoding, decoding and adding one array at a time`, () => {
+      const rand = mulberry32(3);
+      const held = Float32Array.from({ length: 4096 }, (_, i) => (i < 8 ? [0, -0, 1, 65504, 1e-9, -3, 7e-5, 2][i] : (rand() - 0.5) * 4));
+      const now = Float32Array.from(held, (x, i) => (i < 8 ? [NaN, Infinity, 1e6, -65504, 1e-9 + 6e-8, -3, 7e-5 + 1e-7, 2][i] : x + (rand() - 0.5) * 1e-3));
+      const { bits, next } = quantisedChange(now, held, dtype);
+      const change = Float32Array.from(now, (x, i) => x - held[i]);
+      const expectedBits = new Uint16Array(change.length);
+      to(change, expectedBits);
+      const decoded = new Float32Array(change.length);
+      from(expectedBits, decoded);
+      assert.deepEqual(bits, expectedBits);
+      assert.deepEqual(next, Float32Array.from(held, (x, i) => x + decoded[i]));
+    });
+  }
 
   const bad: [string, () => unknown, RegExp][] = [
     ['a wrong tensor count', () => new TensorSetAssembler({ tensors: specs.slice(0, 1), dtype: 'float32', totalBytes: 1_200_000 }, specs, 1e9), /1 tensors, expected 2/],
