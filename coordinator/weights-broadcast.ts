@@ -23,12 +23,11 @@
  * weights, and workers keep them beside the weights they train with.
  */
 import type { LayersModel } from '@tensorflow/tfjs-layers';
-import { quantisedChange } from '../shared/wire/half-precision';
-import { chunksOf, encodeTensorSet, TensorSetAssembler, TensorSetHeader, TensorSpec, DenseDType } from '../shared/wire/tensor-codec';
+import { HalfDType, quantisedChange } from '../shared/wire/half-precision';
+import { chunksOf, encodeTensorSet, TensorSetHeader, TensorSpec, DenseDType } from '../shared/wire/tensor-codec';
 
 /** Weights travel as float32, or in compressed runs as 16-bit changes. */
 export type WeightsDType = 'float32' | HalfDType;
-type HalfDType = 'float16' | 'bfloat16';
 
 export interface EncodedWeights {
   version: number;
@@ -166,11 +165,4 @@ export class WeightsBroadcast {
 function encode(version: number, values: Float32Array[], specs: TensorSpec[], dtype: DenseDType, delta: boolean, tensors?: number[]): EncodedWeights {
   const { header, parts } = encodeTensorSet(values, specs, dtype);
   return { version, delta, tensors, header, chunks: [...chunksOf(parts)] };
-}
-
-/** The values an encoded message carries (for its own tensors, in order), as a worker decodes them. */
-export function decode(e: EncodedWeights, specs: TensorSpec[]): Float32Array[] {
-  const a = new TensorSetAssembler(e.header, specs, Number.MAX_SAFE_INTEGER);
-  for (const c of e.chunks) a.add(c.offset, c.data);
-  return a.float32Values();
 }

@@ -82,6 +82,15 @@ function bfloat16Value(h: number): number {
   return f32[0];
 }
 
+export type HalfDType = 'float16' | 'bfloat16';
+
+/** One value's 16-bit encoding and decoding, per format. */
+function halfCodec(dtype: HalfDType): { bitsOf: (x: number) => number; valueOf: (h: number) => number } {
+  if (dtype === 'bfloat16') return { bitsOf: bfloat16Bits, valueOf: bfloat16Value };
+  const table = float16Values();
+  return { bitsOf: float16Bits, valueOf: (h) => table[h] };
+}
+
 /**
  * In one pass, what a compressed weights broadcast sends and keeps: the
  * change from `held` to `now` (subtracted in float32) in 16 bits, and `held`
@@ -89,22 +98,14 @@ function bfloat16Value(h: number): number {
  * holding `held` ends up with. The same values as subtracting, encoding,
  * decoding and adding array by array, in one pass instead of five.
  */
-export function quantisedChange(now: Float32Array, held: Float32Array, dtype: 'float16' | 'bfloat16'): { bits: Uint16Array; next: Float32Array } {
+export function quantisedChange(now: Float32Array, held: Float32Array, dtype: HalfDType): { bits: Uint16Array; next: Float32Array } {
+  const { bitsOf, valueOf } = halfCodec(dtype);
   const bits = new Uint16Array(now.length);
   const next = new Float32Array(now.length);
-  if (dtype === 'float16') {
-    const table = float16Values();
-    for (let k = 0; k < now.length; k++) {
-      const h = float16Bits(Math.fround(now[k] - held[k]));
-      bits[k] = h;
-      next[k] = held[k] + table[h];
-    }
-  } else {
-    for (let k = 0; k < now.length; k++) {
-      const h = bfloat16Bits(Math.fround(now[k] - held[k]));
-      bits[k] = h;
-      next[k] = held[k] + bfloat16Value(h);
-    }
+  for (let k = 0; k < now.length; k++) {
+    const h = bitsOf(Math.fround(now[k] - held[k]));
+    bits[k] = h;
+    next[k] = held[k] + valueOf(h);
   }
   return { bits, next };
 }

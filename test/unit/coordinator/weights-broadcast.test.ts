@@ -10,7 +10,7 @@ import { strict as assert } from 'node:assert';
 import * as tf from '@tensorflow/tfjs-core';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { weightsMessages } from '../../../coordinator/grpc/worker-session';
-import { decode, EncodedWeights, WeightsBroadcast } from '../../../coordinator/weights-broadcast';
+import { EncodedWeights, WeightsBroadcast } from '../../../coordinator/weights-broadcast';
 import { buildPreset } from '../../../shared/models/presets';
 import { mulberry32 } from '../../../shared/random';
 import { readWeights } from '../../../shared/training/weights';
@@ -39,6 +39,13 @@ function worker() {
   return w;
 }
 
+/** What a fresh worker holds after `e`, a whole version. */
+function received(e: EncodedWeights): Float32Array[] {
+  const w = worker();
+  w.take(e);
+  return readWeights(w.model);
+}
+
 /** An optimizer-sized change to the trainable weights at `tensors`, as an update applies it. */
 function nudge(model: LayersModel, tensors: number[], rand: () => number): void {
   for (const t of tensors) {
@@ -57,7 +64,7 @@ describe('the weights broadcast', () => {
     const e = b.forWorker(-1, 0);
     assert.equal(e.delta, false);
     assert.equal(e.header.dtype, 'float32');
-    assert.deepEqual(decode(e, b.specs), readWeights(model));
+    assert.deepEqual(received(e), readWeights(model));
   });
 
   it('sends a version in parts: the tensors updated early while the step runs, the rest when it ends', () => {
@@ -79,7 +86,7 @@ describe('the weights broadcast', () => {
     assert.equal(w.version, 1);
     assert.deepEqual(readWeights(w.model), version1);
     // A worker that is behind gets version 1 whole, untouched by the early update.
-    assert.deepEqual(decode(b.forWorker(-1, 0), b.specs), version1);
+    assert.deepEqual(received(b.forWorker(-1, 0)), version1);
     assert.deepEqual(b.earlyParts(0), [], 'a worker behind gets no parts of a version it cannot complete');
 
     nudge(model, [2, 3], rand);
@@ -96,7 +103,7 @@ describe('the weights broadcast', () => {
     // One that missed a part gets the version whole.
     const whole = b.forWorker(1, 1);
     assert.equal(whole.tensors, undefined);
-    assert.deepEqual(decode(whole, b.specs), readWeights(model));
+    assert.deepEqual(received(whole), readWeights(model));
   });
 
   it("reads a version's last tensors when the first worker needs them, and refuses an early update before that", () => {
@@ -107,8 +114,8 @@ describe('the weights broadcast', () => {
     assert.throws(() => b.early([4, 5]), /before its own weights went out/);
     const before = readWeights(model);
     nudge(model, [0], mulberry32(1));
-    assert.deepEqual(decode(b.forWorker(-1, 0), b.specs)[1], before[1]);
-    assert.notDeepEqual(decode(b.forWorker(-1, 0), b.specs)[0], before[0], 'read at first use, not at the bump');
+    assert.deepEqual(received(b.forWorker(-1, 0))[1], before[1]);
+    assert.notDeepEqual(received(b.forWorker(-1, 0))[0], before[0], 'read at first use, not at the bump');
     b.early([4, 5]);
   });
 
@@ -141,10 +148,10 @@ describe('the weights broadcast', () => {
           w.take(e);
           assert.equal(w.version, version);
         }
-        // A worker joining late gets the replica in full: identical to the one that followed the deltas.
-        decode(b.forWorker(-1, 0), b.specs).forEach((t, i) => assert.deepEqual(t, readWeights(w.model)[i]));
-        const tolerance = dtype === 'float16' ? 1e-6 : 1e-5;
         const held = readWeights(w.model);
+        // A worker joining late gets the replica in full: identical to the one that followed the deltas.
+        assert.deepEqual(received(b.forWorker(-1, 0)), held);
+        const tolerance = dtype === 'float16' ? 1e-6 : 1e-5;
         readWeights(model).forEach((t, i) => assert.ok(maxAbsDiff(t, held[i]) < tolerance, `tensor ${i}: ${maxAbsDiff(t, held[i])}`));
       });
     }
