@@ -157,7 +157,7 @@ last; trace.json in the run directory has every step of every worker): broadcast
 encodes and writes the weights and assignments (streamed gradients: only the tensors updated last, the others went out
 during the step as soon as they were updated); to worker / to coordinator = on the wire, including gRPC's
 encoding and decoding at both ends (to coordinator: the last part); load weights = the worker receives the weights
-(their last part) and writes them into its model; encode = the gradient's last part is encoded; aggregate = shards added up; apply = the optimizer update
+(their last part) and writes them into its model; encode = the gradient's last part is encoded; aggregate = the adding left when the last shard is in (shards are added as they arrive, in shard order); apply = the optimizer update
 left when the last part is in (streamed gradients: the tensors whose parts came earlier were updated meanwhile;
 "whole gradients" runs send one part per shard, \`--gradient-parts whole\`). The two
 transfer columns are placed with each worker's estimated clock offset (off by at most half a round trip); their

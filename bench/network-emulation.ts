@@ -7,9 +7,11 @@
  * worker stands in for a GPU that takes a fixed time per shard
  * (`--simulate-compute-ms`), so the figures show the network and the
  * coordinator, not this machine's two cores. Each step time is compared with
- * the bound max(compute, 2 x model bytes x workers / coordinator bandwidth).
- * At 1 Gbit/s the same runs are repeated with --compress fp16 and topk, to
- * show what compression buys where the link is the limit.
+ * the bound max(compute, 2 x model bytes x workers / coordinator bandwidth),
+ * with the weights handed to all workers at once and one after another
+ * (--broadcast together | staggered). At 1 Gbit/s the same runs are repeated
+ * with --compress fp16 and topk, to show what compression buys where the
+ * link is the limit.
  * Needs root, `ip` and `tc`.
  */
 import { execFileSync } from 'node:child_process';
@@ -37,7 +39,16 @@ function shape(coordinator: Host, link: (typeof LINKS)[number]): void {
   execFileSync('ip', ['netns', 'exec', coordinator.ns, 'tc', 'qdisc', 'replace', 'dev', coordinator.device, ...tbf]);
 }
 
-async function step(workers: number, link: (typeof LINKS)[number], compress = 'none'): Promise<{ stepMs: number; boundMs: number; parameters: number }> {
+interface StepFigures {
+  stepMs: number;
+  /** max(compute, 2 x model bytes x workers / link rate): the issue's bound, both directions' bytes one after the other. */
+  boundMs: number;
+  /** (workers + 1) x model bytes / link rate + compute: the least a step with staggered weights can take on a full-duplex link. */
+  pipelineMs: number;
+  parameters: number;
+}
+
+async function step(workers: number, link: (typeof LINKS)[number], compress = 'none', broadcast = 'together'): Promise<StepFigures> {
   const topology = createTopology(workers + 1);
   const [c, ...hosts] = topology.hosts;
   const token = tokenFile();
@@ -47,7 +58,7 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
     shape(c, link);
     const coordinator = runOnHost(c, [
       'coordinator', '--host', c.address, '--port', port, '--token-file', token, '--model', 'cnn', '--backend', 'wasm', '--epochs', '1',
-      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--compress', compress, '--run-dir', path.join(runDir, 'run'),
+      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--compress', compress, '--broadcast', broadcast, '--run-dir', path.join(runDir, 'run'),
     ]);
     const procs = hosts.map((h, i) =>
       runOnHost(h, ['worker', '--coordinator', `${c.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--simulate-compute-ms', String(COMPUTE_MS), '--cache-dir', path.join(runDir, `cache-${i}`)]),
@@ -58,8 +69,9 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
     const summary = readSummary(path.join(runDir, 'run'));
     const parameters = summary.model_parameters as number;
     const modelBytes = 4 * parameters;
-    const boundMs = Math.max(COMPUTE_MS, (2 * modelBytes * workers * 8 * 1000) / link.bitsPerSecond);
-    return { stepMs: summary.step_ms as number, boundMs, parameters };
+    const transferMs = (modelBytes * 8 * 1000) / link.bitsPerSecond;
+    const boundMs = Math.max(COMPUTE_MS, 2 * workers * transferMs);
+    return { stepMs: summary.step_ms as number, boundMs, pipelineMs: (workers + 1) * transferMs + COMPUTE_MS, parameters };
   } finally {
     topology.destroy();
   }
@@ -77,9 +89,11 @@ async function main(): Promise<void> {
   for (const link of LINKS) {
     for (const workers of WORKERS) {
       const r = await step(workers, link);
+      const staggered = await step(workers, link, 'none', 'staggered');
       parameters = r.parameters;
-      process.stderr.write(`${link.name}, ${workers} workers: ${r.stepMs.toFixed(0)} ms/step, bound ${r.boundMs.toFixed(0)} ms\n`);
-      rows.push([link.name, workers, r.stepMs.toFixed(0), r.boundMs.toFixed(0), `${(r.stepMs / r.boundMs).toFixed(2)}×`]);
+      const ofBound = (ms: number) => `${ms.toFixed(0)} (${(ms / r.boundMs).toFixed(2)}×)`;
+      process.stderr.write(`${link.name}, ${workers} workers: ${ofBound(r.stepMs)} together, ${ofBound(staggered.stepMs)} staggered, bound ${r.boundMs.toFixed(0)} ms\n`);
+      rows.push([link.name, workers, r.boundMs.toFixed(0), r.pipelineMs.toFixed(0), ofBound(r.stepMs), ofBound(staggered.stepMs), `${(r.stepMs / staggered.stepMs).toFixed(2)}×`]);
       if (link !== LINKS[0]) continue;
       const row: (string | number)[] = [workers, r.stepMs.toFixed(0)];
       for (const compress of COMPRESSIONS) {
@@ -99,9 +113,13 @@ Coordinator and workers in network namespaces; the coordinator's link limited by
 this kernel has no \`netem\`).
 \`cnn\` (${(parameters / 1e6).toFixed(2)}M parameters, ${((4 * parameters) / 2 ** 20).toFixed(1)} MiB of float32), global batch 64, ${STEPS} steps, full float32
 weights down and gradients up every step. Each worker stands in for a GPU: \`--simulate-compute-ms ${COMPUTE_MS}\` answers a shard after
-${COMPUTE_MS} ms with a fixed small-noise gradient, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate).
+${COMPUTE_MS} ms with a fixed small-noise gradient, leaving the CPU to the transport. Bound = max(compute, 2 × model bytes × workers / link rate):
+every worker's weights and gradient through the coordinator's link, one direction after the other. The link is full duplex, and with
+\`--broadcast staggered\` (each worker's weights once the worker before holds its own) one worker's weights go down while another's
+gradient comes up, so a step can beat that bound; its own least is (workers + 1) × model bytes / link rate + compute (the last worker's
+weights after everyone else's, then its compute and its gradient): the "least staggered" column.
 
-${table(['coordinator link', 'workers', 'ms/step', 'bound ms', 'step / bound'], rows)}
+${table(['coordinator link', 'workers', 'bound ms', 'least staggered ms', 'ms/step, weights to all at once (÷ bound)', 'ms/step, \`--broadcast staggered\` (÷ bound)', 'staggered speed-up'], rows)}
 
 The same runs at ${LINKS[0].name} with compression (\`--compress fp16\`: 16-bit gradients and weight changes; \`--compress topk\`:
 1% of each gradient tensor as index and value, fp16 weight changes), ms per step and speed-up over float32:

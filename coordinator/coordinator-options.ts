@@ -30,6 +30,7 @@ export function compileCoordinatorOptions(v: OptionValues, localWorkers?: number
     shardDeadlineFactor: v.shardDeadlineFactor as number,
     gradientParts: resolveGradientParts(v.gradientParts as string, localWorkers),
     shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
+    broadcast: v.broadcast as CoordinatorOptions['broadcast'],
     minShardDeadline: v.minShardDeadline as number,
     heartbeatTimeout: v.heartbeatTimeout as number,
     security: compileConnectionSecurity(v),

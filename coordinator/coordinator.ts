@@ -45,6 +45,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   gradientParts: 'streamed' | 'whole';
   /** throughput: shards follow measured samples/s (the default); equal: the same size for all. */
   shardSizing: 'throughput' | 'equal';
+  /** together: every worker gets a step's weights at once; staggered: one after another, each once the one before holds them. */
+  broadcast: 'together' | 'staggered';
   /** Seconds. */
   minShardDeadline: number;
   /** Seconds of silence after which a worker is dropped. */
@@ -103,6 +105,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       minWorkers: o.minWorkers,
       deadlineFactor: o.shardDeadlineFactor,
       equalShards: o.shardSizing === 'equal',
+      staggered: o.broadcast === 'staggered',
       minDeadlineMs: o.minShardDeadline * 1000,
       microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => elementCount(s.shape)),
@@ -177,6 +180,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         microBatch: o.microBatch,
         topkRatio: o.compress === 'topk' ? o.topkRatio : 0,
         wholeGradients: o.gradientParts === 'whole',
+        acknowledgeWeights: o.broadcast === 'staggered',
       },
     },
   });

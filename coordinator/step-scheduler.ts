@@ -15,12 +15,21 @@
  * is taken from whichever attempt at its shard sent it first: a reassigned
  * shard's new worker recomputes the same samples with the same seed.
  *
+ * With --broadcast staggered a training step hands out its weights one
+ * worker at a time: the next worker's weights and shard go out once the
+ * one before says it holds the weights (or a timeout passes). Where the
+ * coordinator's link is what limits a step, the first worker then computes
+ * while the second's weights cross the link, and sends its gradient up
+ * while the second computes, instead of every worker waiting for all the
+ * weights to cross and all gradients crowding the link at once.
+ *
  * Validation at the end of an epoch is farmed out the same way, with the
  * same failure handling: shards of the validation indices, answered with
  * loss and correct counts instead of gradients.
  */
 import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
+import { median } from '../shared/median';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
@@ -76,6 +85,8 @@ export interface SchedulerOptions {
   /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
   microBatch: number;
   gradientSizes: number[];
+  /** Training steps send each worker its weights after the one before holds them (--broadcast staggered). */
+  staggered?: boolean;
 }
 
 interface PendingShard {
@@ -108,7 +119,12 @@ interface Job {
   seed: number;
   evaluationWeights: boolean;
   shards: PendingShard[];
-  /** Each tensor's sum over all shards, once every shard has sent it. */
+  /**
+   * Each tensor's sum over the leading shards that have sent it, in shard
+   * order (so results replay exactly), kept in the first shard's buffer:
+   * how many shards it holds, and its total once that is all of them.
+   */
+  added: number[];
   totals: (FloatArray | undefined)[];
   applyEarly?: StepWork['applyEarly'];
   settle: () => void;
@@ -123,6 +139,12 @@ export class StepScheduler implements GradientSource {
   private readonly stragglers = new StragglerPolicy();
   private lastTrainStep = 0;
   private waitingForWorkers: (() => void) | undefined;
+  /** --broadcast staggered: the worker whose weights the next worker's wait for. */
+  private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
+  /** The newest training weights version each worker said it holds. */
+  private readonly heldVersions = new Map<string, number>();
+  /** How long the last few workers took from their weights going out to saying they hold them. */
+  private readonly recentLoadMs: number[] = [];
   stopped = false;
   private stopReason = 'stopped';
 
@@ -138,12 +160,24 @@ export class StepScheduler implements GradientSource {
       if (this.stopped) this.log.info(line);
       else this.log.warn(line);
       this.reassignFrom(member.id, `worker ${member.id} left`);
+      this.heldVersions.delete(member.id);
+      if (this.turn?.workerId === member.id) this.turn.release();
     });
   }
 
   /** Called after every optimizer update: the weights workers must use from now on. */
   setWeightsVersion(version: number): void {
     this.weightsVersion = version;
+  }
+
+  /** A worker says it holds training weights `version` (--broadcast staggered): the next worker's turn. */
+  weightsLoaded(workerId: string, version: number): void {
+    if (this.membership.get(workerId) !== undefined) this.heldVersions.set(workerId, Math.max(version, this.heldVersions.get(workerId) ?? -1));
+    const turn = this.turn;
+    if (turn === undefined || turn.workerId !== workerId || version < turn.version) return;
+    this.recentLoadMs.push(clockMs() - turn.sentAt);
+    if (this.recentLoadMs.length > 20) this.recentLoadMs.shift();
+    turn.release();
   }
 
   /** Wakes a step waiting for workers (a worker joined). */
@@ -155,7 +189,7 @@ export class StepScheduler implements GradientSource {
     const job = { task: 'train' as const, step: work.step, epoch: work.epoch, seed: work.seed, evaluationWeights: false, applyEarly: work.applyEarly };
     const { shards, totals } = await this.run(job, work.indices);
     if (shards.length === 0) return emptySums(this.options.gradientSizes, this.options.microBatch > 0 ? Float64Array : Float32Array);
-    const grads = totals.map((t, i) => t ?? sumOverShards(shards, i));
+    const grads = totals as FloatArray[];
     const stats = emptySums([]);
     for (const s of shards) addSums(stats, { ...s.result!, grads: [] });
     this.observer?.stepGathered(clockMs());
@@ -175,13 +209,14 @@ export class StepScheduler implements GradientSource {
   }
 
   /** Cuts `indices` into shards for the active workers and waits until every shard has an accepted result. */
-  private async run(job: Omit<Job, 'shards' | 'totals' | 'settle' | 'fail'>, indices: Uint32Array): Promise<{ shards: PendingShard[]; totals: Job['totals'] }> {
+  private async run(job: Omit<Job, 'shards' | 'added' | 'totals' | 'settle' | 'fail'>, indices: Uint32Array): Promise<{ shards: PendingShard[]; totals: Job['totals'] }> {
     const members = await this.enoughWorkers();
     this.observer?.stepStarted(job.task, job.step, clockMs());
     const workers = job.task === 'train' && !this.options.equalShards ? this.leaveOutStragglers(job.step, indices.length, members) : members;
+    const staggered = job.task === 'train' && this.options.staggered === true;
     // Before any shard goes out: the weights read here are the step's, before its early updates change the model.
     // A worker sitting out gets them (whole, as it is behind) with its next shard.
-    for (const m of workers) m.link.sendWeights(this.weightsVersion);
+    if (!staggered) for (const m of workers) m.link.sendWeights(this.weightsVersion);
     const rates = workers.map((m) => (this.options.equalShards ? 1 : m.samplesPerSecond));
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
     const tensors = job.task === 'train' ? this.options.gradientSizes.length : 0;
@@ -194,9 +229,10 @@ export class StepScheduler implements GradientSource {
     }
     const totals: Job['totals'] = new Array(tensors).fill(undefined);
     await new Promise<void>((settle, fail) => {
-      this.current = { ...job, shards, totals, settle, fail };
+      this.current = { ...job, shards, added: new Array(tensors).fill(0), totals, settle, fail };
       if (shards.length === 0) settle();
-      for (const s of shards) this.send(s);
+      if (staggered) void this.sendInTurn(this.current);
+      else for (const s of shards) this.send(s);
     });
     this.current = undefined;
     return { shards, totals };
@@ -243,7 +279,7 @@ export class StepScheduler implements GradientSource {
     });
     if (shard.missing > 0) {
       if (arrived.length > 0) this.observer?.partDone?.(r, clockMs());
-      this.applyCompleteTensors(cur, arrived);
+      this.applyEarly(cur, this.addUp(cur, arrived));
       return undefined;
     }
     clearTimeout(shard.timer);
@@ -256,22 +292,34 @@ export class StepScheduler implements GradientSource {
       if (this.recentMsPerSample.length > 50) this.recentMsPerSample.shift();
       this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000, doneAt - shard.sentAt);
     }
+    const complete = this.addUp(cur, arrived);
     if (cur.shards.every((s) => s.result !== undefined)) cur.settle();
-    else this.applyCompleteTensors(cur, arrived);
+    else this.applyEarly(cur, complete);
     return undefined;
   }
 
   /**
-   * Of the tensors that just arrived, those every shard has now sent go to
-   * the update (the last ones wait for the step's end), and their new
-   * values to the workers.
+   * Adds what just arrived to the totals, as far as shard order allows
+   * (with staggered weights the shards come in about in order, so the last
+   * one's arrival leaves one add, not one per shard); returns the tensors
+   * whose totals are now complete.
    */
-  private applyCompleteTensors(cur: Job, arrived: number[]): void {
-    if (cur.applyEarly === undefined) return;
-    const complete = arrived.filter((t) => cur.shards.every((s) => s.received[t] !== undefined));
-    if (complete.length === 0) return;
+  private addUp(cur: Job, arrived: number[]): number[] {
+    const shards = cur.shards;
+    return arrived.filter((t) => {
+      for (; cur.added[t] < shards.length && shards[cur.added[t]].received[t] !== undefined; cur.added[t]++) {
+        if (cur.added[t] > 0) addGradient(shards[0].received[t]!, shards[cur.added[t]].received[t]!, t);
+      }
+      if (cur.added[t] < shards.length) return false;
+      cur.totals[t] = shards[0].received[t];
+      return true;
+    });
+  }
+
+  /** Tensors whose totals are complete before the step's end go to the update, and their new values to the workers. */
+  private applyEarly(cur: Job, complete: number[]): void {
+    if (cur.applyEarly === undefined || complete.length === 0) return;
     const start = clockMs();
-    for (const t of complete) cur.totals[t] = sumOverShards(cur.shards, t);
     cur.applyEarly(complete, complete.map((t) => cur.totals[t]!));
     if (this.earlyWeights !== undefined) {
       this.earlyWeights.early(complete);
@@ -283,6 +331,7 @@ export class StepScheduler implements GradientSource {
   stop(reason: string): void {
     this.stopped = true;
     this.stopReason = reason;
+    this.turn?.release();
     this.waitingForWorkers?.();
     this.current?.fail(new InterruptedError(reason));
   }
@@ -309,6 +358,45 @@ export class StepScheduler implements GradientSource {
     const sorted = [...this.recentMsPerSample].sort((a, b) => a - b);
     const median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : 0;
     return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * median * samples));
+  }
+
+  /**
+   * Each shard once the worker before has its weights. A shard reassigned
+   * while it waits has gone out already; a worker that leaves, or stays
+   * silent past the timeout, hands the turn on.
+   */
+  private async sendInTurn(job: Job): Promise<void> {
+    for (const shard of job.shards) {
+      if (this.current !== job) return;
+      if (shard.sentAt === 0) this.send(shard);
+      if (shard === job.shards[job.shards.length - 1]) return;
+      await this.weightsHeldBy(shard.workerId);
+    }
+  }
+
+  /** Resolves when the worker says it holds the current weights, or it leaves, or after a few times the usual wait. */
+  private weightsHeldBy(workerId: string): Promise<void> {
+    if ((this.heldVersions.get(workerId) ?? -1) >= this.weightsVersion) return Promise.resolve();
+    return new Promise((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        if (this.turn?.release === release) this.turn = undefined;
+        resolve();
+      };
+      const version = this.weightsVersion;
+      const ms = this.turnTimeoutMs();
+      const timer = setTimeout(() => {
+        this.log.warn(`worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`);
+        release();
+      }, ms);
+      this.turn = { workerId, version, sentAt: clockMs(), release };
+    });
+  }
+
+  /** Before any measurement a second; then four times the median, so a stalled worker delays the others by little. */
+  private turnTimeoutMs(): number {
+    if (this.recentLoadMs.length === 0) return FIRST_TURN_TIMEOUT_MS;
+    return Math.max(MIN_TURN_TIMEOUT_MS, 4 * median(this.recentLoadMs));
   }
 
   private send(shard: PendingShard): void {
@@ -366,12 +454,8 @@ export class StepScheduler implements GradientSource {
   }
 }
 
-/** Tensor `t` summed over the shards in shard order (so results replay exactly), into the first shard's buffer. */
-function sumOverShards(shards: PendingShard[], t: number): FloatArray {
-  const total = shards[0].received[t]!;
-  for (const s of shards.slice(1)) addGradient(total, s.received[t]!, t);
-  return total;
-}
+const FIRST_TURN_TIMEOUT_MS = 1000;
+const MIN_TURN_TIMEOUT_MS = 20;
 
 function firstNonFinite(sums: GradientSums): string | undefined {
   if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';

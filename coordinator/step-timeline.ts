@@ -18,7 +18,7 @@ import type { ShardResult, StepObserver } from './step-scheduler';
 
 /** Milliseconds of one step along its critical path; they add up to the step's time. */
 export interface StepPhases {
-  /** Coordinator: reading and encoding the weights, writing them and the assignments, up to the last shard's. */
+  /** Coordinator: reading and encoding the weights, writing them and the assignments, up to the last shard's (--broadcast staggered: with the wait for the workers before it). */
   broadcast: number;
   /** Weights and assignment on their way to the worker. */
   toWorker: number;

@@ -75,6 +75,8 @@ interface RunState {
   gradientSpecs: { name: string; shape: number[] }[];
   /** Gradients go out in parts as the backward pass finishes them; not with --micro-batch, whose float64 sums add up over the whole shard first, nor with --gradient-parts whole. */
   streamed: boolean;
+  /** Say when a training weights version is in (--broadcast staggered: the next worker's weights wait for it). */
+  acknowledgeWeights: boolean;
   /** Benchmarks only (--simulate-compute-ms): the gradient a simulated GPU answers with. */
   simulatedGradient?: GradientSums;
   /** When weights began to arrive since the last result was sent (0: none did), for the coordinator's timeline. */
@@ -138,6 +140,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
       weightsArrivedAt: 0,
       gradientSpecs,
       streamed: !(welcome.microBatch > 0) && !welcome.wholeGradients,
+      acknowledgeWeights: welcome.acknowledgeWeights,
     };
   };
 
@@ -170,7 +173,11 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             const c = msg.chunk!;
             const received = weights?.chunk(c.offset, c.data);
             if (received?.kind === 'evaluation') state!.evaluation = { version: received.version, values: received.values };
-            if (received?.kind === 'training') state!.weightsVersion = received.version;
+            if (received?.kind === 'training') {
+              state!.weightsVersion = received.version;
+              // Handed over before the next message, an assignment whose computing would hold the answer back.
+              if (state!.acknowledgeWeights) await handedOver(writeMessage(session, { runId: state!.runId, body: 'loaded', loaded: { version: received.version } }));
+            }
             break;
           }
           case 'assignment': {
@@ -378,4 +385,9 @@ function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums:
   ];
   for (const c of chunksOf(parts)) messages.push({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } });
   return new Promise((written) => messages.forEach((m, i) => session.write(m, i === messages.length - 1 ? () => written() : undefined)));
+}
+
+/** Resolves once the transport has taken the message, or the call has failed. */
+function writeMessage(session: Session, m: WorkerMessage): Promise<void> {
+  return new Promise((written) => session.write(m, () => written()));
 }

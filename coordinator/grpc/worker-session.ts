@@ -7,7 +7,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../shared/logging';
-import { checkChunk, checkGradientHeader, checkJoin, checkValidationResult, checkWorkerMessage } from '../../shared/wire/incoming';
+import { checkChunk, checkGradientHeader, checkJoin, checkValidationResult, checkWeightsLoaded, checkWorkerMessage } from '../../shared/wire/incoming';
 import type { ShardTask } from '../../shared/training/gradient-step';
 import { FloatArray, TensorSetAssembler, TensorSpec, WireDType, WireFormatError } from '../../shared/wire/tensor-codec';
 import {
@@ -229,6 +229,8 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
           return deliver('validate', checkValidationResult(msg.validation), []);
         case 'heartbeat':
           return;
+        case 'loaded':
+          return ctx.scheduler.weightsLoaded(member.id, checkWeightsLoaded(msg.loaded));
         default:
           return drop(`unexpected message ${msg.body}`);
       }

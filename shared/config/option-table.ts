@@ -119,6 +119,14 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
     description:
       'streamed: workers send each layer’s gradient as their backward pass finishes it and the update starts on it at once; whole: one message per shard after the backward pass; auto: streamed, but whole for `local` with as many workers as cores',
   },
+  {
+    key: 'broadcast',
+    type: 'string',
+    default: 'together',
+    choices: ['together', 'staggered'],
+    description:
+      'how a step hands out the weights: to every worker at once, or one worker after another as each says it holds them (for links slower than the workers: each computes while the next one’s weights cross)',
+  },
   { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
   { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned' },

@@ -5,7 +5,7 @@
  * (What depends on the run's state, such as the current step or the shapes
  * a tensor set must have, is checked by the scheduler and the assembler.)
  */
-import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, ShardSumsMsg, TensorSetHeaderMsg, ValidationResultMsg, WorkerMessage } from './protocol';
+import type { DatasetRequestMsg, GradientHeaderMsg, JoinMsg, ShardSumsMsg, TensorSetHeaderMsg, ValidationResultMsg, WeightsLoadedMsg, WorkerMessage } from './protocol';
 import { MAX_CHUNK_BYTES, WireFormatError } from './tensor-codec';
 
 export const MAX_ID_LENGTH = 128;
@@ -97,6 +97,12 @@ export function checkValidationResult(v: ValidationResultMsg | null | undefined)
   return v;
 }
 
+/** The version a WeightsLoaded names. */
+export function checkWeightsLoaded(l: WeightsLoadedMsg | null | undefined): number {
+  if (l === null || l === undefined) fail('loaded', 'missing');
+  return checkCount('loaded.version', l.version);
+}
+
 export function checkChunk(c: { offset: number; data: Buffer } | null | undefined): { offset: number; data: Buffer } {
   if (c === null || c === undefined) fail('chunk', 'missing');
   checkCount('chunk.offset', c.offset);
@@ -115,6 +121,7 @@ export function checkWorkerMessage(m: WorkerMessage): WorkerMessage {
     case 'chunk':
     case 'heartbeat':
     case 'validation':
+    case 'loaded':
       if (m[m.body] === null || m[m.body] === undefined) fail(m.body, 'missing');
       return m;
     default:

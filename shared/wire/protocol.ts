@@ -15,8 +15,9 @@ import { WireDType, WireFormatError } from './tensor-codec';
  * 3: top-k gradients (DTYPE_TOPK_FLOAT32, TensorSetHeader.kept, Welcome.topk_ratio), ShardTimes.
  * 4: a shard's gradient in parts, sent as the backward pass finishes them (GradientHeader.tensor_indices).
  * 5: a version of the weights in parts, the early-updated tensors first (WeightsHeader.tensor_indices).
+ * 6: WeightsLoaded, a worker's word that it holds a version (Welcome.acknowledge_weights; --broadcast staggered).
  */
-export const PROTOCOL_VERSION = 5;
+export const PROTOCOL_VERSION = 6;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
@@ -65,14 +66,18 @@ export type ValidationResultMsg = ShardSumsMsg;
 export interface HeartbeatMsg {
   unixMs: number;
 }
+export interface WeightsLoadedMsg {
+  version: number;
+}
 export interface WorkerMessage {
   runId: string;
-  body?: 'join' | 'gradient' | 'chunk' | 'heartbeat' | 'validation';
+  body?: 'join' | 'gradient' | 'chunk' | 'heartbeat' | 'validation' | 'loaded';
   join?: JoinMsg | null;
   gradient?: GradientHeaderMsg | null;
   validation?: ValidationResultMsg | null;
   chunk?: ChunkMsg | null;
   heartbeat?: HeartbeatMsg | null;
+  loaded?: WeightsLoadedMsg | null;
 }
 export interface DatasetIdentityMsg {
   name: string;
@@ -95,6 +100,7 @@ export interface WelcomeMsg {
   microBatch: number;
   topkRatio: number;
   wholeGradients: boolean;
+  acknowledgeWeights: boolean;
 }
 export interface WeightsHeaderMsg {
   version: number;

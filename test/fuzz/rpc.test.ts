@@ -62,6 +62,7 @@ function seeds(runId: string): Buffer[] {
   return [
     enc(worker, { runId, join: { protocolVersion: PROTOCOL_VERSION, runId, workerName: 'fuzz', backend: 'wasm' } }),
     enc(worker, { runId, heartbeat: { unixMs: 1 } }),
+    enc(worker, { runId, loaded: { version: 3 } }),
     enc(worker, {
       runId,
       gradient: { step: 0, weightsVersion: 1, shardId: 0, count: 16, lossSum: 3, correct: 2, computeMs: 1, tensors: { tensors: [{ name: 'dense/kernel', shape: [784, 300] }], dtype: 3, totalBytes: 8 } },

@@ -11,7 +11,7 @@ import { evaluate } from '../../shared/training/evaluation';
 import { GradientComputer, ShardTask } from '../../shared/training/gradient-step';
 import { readWeights, withWeights, writeWeights } from '../../shared/training/weights';
 
-export type Fault = 'none' | 'silent' | 'nan' | 'nan-in-last-part' | 'stale-step' | 'wrong-count';
+export type Fault = 'none' | 'silent' | 'nan' | 'nan-in-last-part' | 'stale-step' | 'wrong-count' | 'never-confirms-weights';
 
 export class InMemoryWorker implements WorkerLink {
   readonly address: string;
@@ -25,6 +25,8 @@ export class InMemoryWorker implements WorkerLink {
   readonly computed: { task: ShardTask; step: number; shardId: number; size: number }[] = [];
   readonly rejections: string[] = [];
   closedWith: string | undefined;
+  /** Told what this worker is sent and says, in order (`w1 weights 3`, `w1 holds 3`, `w1 shard 0`), to follow a step's order across workers. */
+  events: string[] = [];
   private weightsVersion = -1;
   /** Where evaluation weights come from (the coordinator's weight EMA, in a real run); the training weights by default. */
   evaluationSource: () => Float32Array[] = () => readWeights(this.source);
@@ -44,6 +46,13 @@ export class InMemoryWorker implements WorkerLink {
     if (version === this.weightsVersion) return;
     writeWeights(this.model, readWeights(this.source));
     this.weightsVersion = version;
+    this.events.push(`${this.name} weights ${version}`);
+    // As a real worker does once the last chunk is in: a turn of the event loop later.
+    setImmediate(() => {
+      if (this.fault === 'never-confirms-weights' || this.fault === 'silent' || this.closedWith !== undefined) return;
+      this.events.push(`${this.name} holds ${version}`);
+      this.scheduler.weightsLoaded(this.member.id, version);
+    });
   }
 
   /** Times the scheduler offered early weight parts. This link copies the coordinator's whole model in sendWeights, so it has nothing to send early. */
@@ -58,6 +67,7 @@ export class InMemoryWorker implements WorkerLink {
   }
 
   assign(a: ShardAssignment): void {
+    this.events.push(`${this.name} shard ${a.shardId}`);
     if (this.fault === 'silent') return;
     setImmediate(() => {
       if (this.closedWith !== undefined) return;

@@ -101,6 +101,16 @@ describe('the coordinator under hostile workers', function () {
     assert.match(error!.details, /chunk\.data: must hold 1 to 1048576 bytes/);
   });
 
+  it('drops a worker that says it holds a weights version no run can reach', async () => {
+    const s = rawSession(coordinator.port);
+    const done = replies(s);
+    s.write(joinMessage(runId));
+    s.write({ runId, body: 'loaded', loaded: { version: 2 ** 60 } });
+    const { error } = await done;
+    assert.equal(error?.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(error!.details, /loaded\.version: not a non-negative integer \(1152921504606847000\)/);
+  });
+
   it('cuts off a message over the size limit with RESOURCE_EXHAUSTED', async () => {
     const s = rawSession(coordinator.port);
     const done = replies(s);

@@ -8,7 +8,9 @@ import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { Membership } from '../../../coordinator/membership';
 import { EarlyWeights, StepScheduler } from '../../../coordinator/step-scheduler';
 import { loadMnistSample } from '../../../shared/data/mnist-sample';
-import { getLogger } from '../../../shared/logging';
+import winston from 'winston';
+import Transport from 'winston-transport';
+import { getLogger, Logger } from '../../../shared/logging';
 import { buildPreset } from '../../../shared/models/presets';
 import { evaluate } from '../../../shared/training/evaluation';
 import { GradientComputer, GradientSums } from '../../../shared/training/gradient-step';
@@ -20,12 +22,21 @@ const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
 const work = { step: 0, epoch: 0, indices, seed: 5 };
 
-function cluster(workers: number, minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights?: EarlyWeights) {
+interface ClusterOptions {
+  minDeadlineMs?: number;
+  microBatch?: number;
+  equalShards?: boolean;
+  earlyWeights?: EarlyWeights;
+  staggered?: boolean;
+  log?: Logger;
+}
+
+function cluster(workers: number, { minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights, staggered = false, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, gradientSizes: sizes };
-  const scheduler = new StepScheduler(membership, options, getLogger({ component: 'test' }), undefined, earlyWeights);
+  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, staggered, gradientSizes: sizes };
+  const scheduler = new StepScheduler(membership, options, log, undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
   const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
@@ -63,7 +74,7 @@ describe('the step scheduler', () => {
   });
 
   it('with --shard-sizing equal, cuts equal shards whatever the measured throughput', async () => {
-    const c = cluster(3, 60_000, 0, true);
+    const c = cluster(3, { equalShards: true });
     c.membership.admitPending();
     [1, 3, 7].forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
     assertSameSums(await c.scheduler.computeBatch(work), c.reference);
@@ -71,7 +82,7 @@ describe('the step scheduler', () => {
   });
 
   it('gives a silent worker’s shard to another worker once the deadline passes, and drops it', async () => {
-    const c = cluster(2, 200);
+    const c = cluster(2, { minDeadlineMs: 200 });
     c.nodes[0].fault = 'silent';
     const sums = await c.scheduler.computeBatch(work);
     assertSameSums(sums, c.reference);
@@ -99,7 +110,7 @@ describe('the step scheduler', () => {
 
     it('hands each tensor to the update once every shard has sent it, and the last ones with the whole batch’s sums', async () => {
       const told: number[][] = [];
-      const c = cluster(2, 60_000, 0, false, { early: (tensors) => told.push(tensors) });
+      const c = cluster(2, { earlyWeights: { early: (tensors) => told.push(tensors) } });
       for (const n of c.nodes) n.parts = parts;
       const { applied, work: w } = early(c);
       assertSameSums(await c.scheduler.computeBatch(w), c.reference);
@@ -126,7 +137,7 @@ describe('the step scheduler', () => {
   });
 
   it('rejects gradients for a stale step or over the wrong number of samples, with the reason', async () => {
-    const c = cluster(3, 300);
+    const c = cluster(3, { minDeadlineMs: 300 });
     c.nodes[0].fault = 'stale-step';
     c.nodes[1].fault = 'wrong-count';
     const sums = await c.scheduler.computeBatch({ ...work, step: 7 });
@@ -160,7 +171,7 @@ describe('the step scheduler', () => {
   it('with micro-batches, returns bit-identical sums however the batch is split, failures included', async () => {
     const splits: number[][] = [[1], [1, 1], [1, 3, 7], [5, 1]];
     for (const rates of splits) {
-      const c = cluster(rates.length, 60_000, 16);
+      const c = cluster(rates.length, { microBatch: 16 });
       c.membership.admitPending();
       rates.forEach((rate, i) => (c.nodes[i].member.samplesPerSecond = rate));
       if (rates.length === 2) c.nodes[1].fault = 'nan';
@@ -171,7 +182,67 @@ describe('the step scheduler', () => {
       assert.equal(sums.lossSum, c.reference.lossSum);
     }
   });
+
+  it('adds up shards in shard order whatever order they arrive in: the same float32 bits as when they come in order', async () => {
+    const inOrder = await cluster(3).scheduler.computeBatch(work);
+    const c = cluster(3, { minDeadlineMs: 200 });
+    const events: string[] = [];
+    for (const n of c.nodes) n.events = events;
+    c.nodes[0].fault = 'silent';
+    const sums = await c.scheduler.computeBatch(work);
+    // Shard 0 missed its deadline and was recomputed (the same samples, seed and weights) after shards 1 and 2 were in.
+    assert.deepEqual(events.filter((e) => e.includes('shard')), ['w1 shard 0', 'w2 shard 1', 'w3 shard 2', 'w2 shard 0']);
+    sums.grads.forEach((g, i) => assert.deepEqual(g, inOrder.grads[i], `gradient ${i}`));
+  });
 });
+
+describe('a step with --broadcast staggered (each worker’s weights once the one before holds its own)', () => {
+  before(() => useBackend('wasm'));
+
+  /** The scheduler's warnings are kept, to see whether a turn timed out. */
+  function staggered(workers: number) {
+    const warnings = new WarningLog();
+    const c = cluster(workers, { staggered: true, log: winston.createLogger({ level: 'warn', transports: [warnings] }) });
+    const events: string[] = [];
+    for (const n of c.nodes) n.events = events;
+    return { ...c, events, warnings: warnings.entries };
+  }
+
+  it('sends the next worker its weights and shard when the one before says it holds the weights, with the same sums', async () => {
+    const c = staggered(3);
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    assert.deepEqual(c.events, ['w1 weights 0', 'w1 shard 0', 'w1 holds 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0', 'w3 weights 0', 'w3 shard 2', 'w3 holds 0']);
+    assert.deepEqual(c.warnings, []);
+  });
+
+  it('hands the turn on after a timeout, with a warning, when a worker never says it holds the weights', async () => {
+    const c = staggered(2);
+    c.nodes[0].fault = 'never-confirms-weights';
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    assert.deepEqual(c.events, ['w1 weights 0', 'w1 shard 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0']);
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after \d+ ms; the next worker gets its weights now/);
+  });
+
+  it('hands the turn on when the worker it waits for leaves, and its shard goes to another worker', async () => {
+    const c = staggered(3);
+    c.nodes[0].fault = 'silent';
+    const pending = c.scheduler.computeBatch(work);
+    setTimeout(() => c.membership.leave(c.nodes[0].member.id, 'disconnected'), 50);
+    assertSameSums(await pending, c.reference);
+    assert.deepEqual(c.events, ['w1 weights 0', 'w1 shard 0', 'w2 weights 0', 'w2 shard 0', 'w2 shard 1', 'w2 holds 0', 'w3 weights 0', 'w3 shard 2', 'w3 holds 0']);
+    // Leaving ended the wait: no turn timed out.
+    assert.deepEqual(c.warnings, ['worker w1 (memory:w1) left: disconnected']);
+  });
+});
+
+class WarningLog extends Transport {
+  readonly entries: string[] = [];
+  override log(info: { message: string }, next: () => void): void {
+    this.entries.push(info.message);
+    next();
+  }
+}
 
 describe('validation on the workers', () => {
   before(() => useBackend('wasm'));
@@ -204,7 +275,7 @@ describe('validation on the workers', () => {
   });
 
   it('revalidates elsewhere the shard of a worker that goes silent or answers NaN', async () => {
-    const c = cluster(3, 200);
+    const c = cluster(3, { minDeadlineMs: 200 });
     c.nodes[0].fault = 'silent';
     c.nodes[1].fault = 'nan';
     const got = await c.scheduler.validate({ step: 0, epoch: 0, indices: validation, evaluationWeights: false });
