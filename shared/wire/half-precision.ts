@@ -4,54 +4,63 @@
  * overflow) with 8 bits of mantissa; float16 keeps 11 bits over a range of
  * about 6e-8 .. 65504.
  */
+/**
+ * The bfloat16 bits nearest to the float32 whose bits are `u` (round to
+ * nearest even; a NaN stays a NaN). Integer operations on the bits, so that
+ * loops over arrays read them through a Uint32Array view instead of
+ * converting value by value.
+ */
+function bfloat16OfBits(u: number): number {
+  if ((u & 0x7fffffff) > 0x7f800000) return (u >>> 16) | 0x40;
+  return (u + 0x7fff + ((u >>> 16) & 1)) >>> 16;
+}
+
+/** The float16 bits nearest to the float32 whose bits are `u` (round to nearest even; overflow to infinity; NaN to a quiet NaN). */
+function float16OfBits(u: number): number {
+  const sign = (u >>> 16) & 0x8000;
+  const a = u & 0x7fffffff;
+  // From 65520 (halfway between float16's largest, 65504, and 2^16) up: infinity; above float32's infinity: NaN.
+  if (a >= 0x477ff000) return sign | (a > 0x7f800000 ? 0x7e00 : 0x7c00);
+  // Normal float16: rebias the exponent, then round the 13 dropped bits to nearest even (a carry may reach the exponent: correct).
+  if (a >= 0x38800000) return sign | ((a - 0x38000000 + 0xfff + ((a >>> 13) & 1)) >>> 13);
+  // Below 2^-25 (half the smallest subnormal, a tie that rounds to even): zero.
+  if (a < 0x33000000) return sign;
+  // Subnormal: the whole mantissa shifted down by 126 - exponent (14 to 24 bits), rounded to nearest even.
+  const shift = 126 - (a >>> 23);
+  const mant = (a & 0x7fffff) | 0x800000;
+  return sign | ((mant + (1 << (shift - 1)) - 1 + ((mant >>> shift) & 1)) >>> shift);
+}
+
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** The bfloat16 bits nearest to float32 value `x` (round to nearest even; a NaN stays a NaN). */
+/** The bfloat16 bits nearest to float32 value `x`. */
 export function bfloat16Bits(x: number): number {
   f32[0] = x;
-  const b = u32[0];
-  if ((b & 0x7f800000) === 0x7f800000 && (b & 0x7fffff) !== 0) return (b >>> 16) | 0x40;
-  return (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
+  return bfloat16OfBits(u32[0]);
 }
 
+/** The float16 bits nearest to float32 value `x`. */
+export function float16Bits(x: number): number {
+  f32[0] = x;
+  return float16OfBits(u32[0]);
+}
+
+const bitsOf = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+
 export function toBfloat16(src: Float32Array, out: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) out[i] = bfloat16Bits(src[i]);
+  const u = bitsOf(src);
+  for (let i = 0; i < u.length; i++) out[i] = bfloat16OfBits(u[i]);
 }
 
 export function fromBfloat16(src: Uint16Array, out: Float32Array): void {
-  const bits = new Uint32Array(out.buffer, out.byteOffset, out.length);
+  const bits = bitsOf(out);
   for (let i = 0; i < src.length; i++) bits[i] = src[i] << 16;
 }
 
-/** The float16 bits nearest to float32 value `x` (round to nearest even; overflow to infinity). */
-export function float16Bits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0];
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant !== 0 ? 0x200 : 0);
-  const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign; // underflow to zero
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let m = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1) === 1)) m++;
-    return sign | m;
-  }
-  let h = sign | (e << 10) | (mant >>> 13);
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (h & 1) === 1)) h++; // may carry into the exponent: correct rounding
-  return h;
-}
-
 export function toFloat16(src: Float32Array, out: Uint16Array): void {
-  for (let i = 0; i < src.length; i++) out[i] = float16Bits(src[i]);
+  const u = bitsOf(src);
+  for (let i = 0; i < u.length; i++) out[i] = float16OfBits(u[i]);
 }
 
 let float16Table: Float32Array | undefined;
@@ -76,36 +85,36 @@ export function fromFloat16(src: Uint16Array, out: Float32Array): void {
   for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
 }
 
-/** The float32 value of bfloat16 bits `h`. */
-function bfloat16Value(h: number): number {
-  u32[0] = h << 16;
-  return f32[0];
-}
-
 export type HalfDType = 'float16' | 'bfloat16';
-
-/** One value's 16-bit encoding and decoding, per format. */
-function halfCodec(dtype: HalfDType): { bitsOf: (x: number) => number; valueOf: (h: number) => number } {
-  if (dtype === 'bfloat16') return { bitsOf: bfloat16Bits, valueOf: bfloat16Value };
-  const table = float16Values();
-  return { bitsOf: float16Bits, valueOf: (h) => table[h] };
-}
 
 /**
  * In one pass, what a compressed weights broadcast sends and keeps: the
  * change from `held` to `now` (subtracted in float32) in 16 bits, and `held`
  * plus what those bits decode to (added in float32), which is what a worker
  * holding `held` ends up with. The same values as subtracting, encoding,
- * decoding and adding array by array, in one pass instead of five.
+ * decoding and adding array by array, in one pass instead of five. Each
+ * change is written to `next` first, where its bits are read back.
  */
 export function quantisedChange(now: Float32Array, held: Float32Array, dtype: HalfDType): { bits: Uint16Array; next: Float32Array } {
-  const { bitsOf, valueOf } = halfCodec(dtype);
   const bits = new Uint16Array(now.length);
   const next = new Float32Array(now.length);
-  for (let k = 0; k < now.length; k++) {
-    const h = bitsOf(Math.fround(now[k] - held[k]));
-    bits[k] = h;
-    next[k] = held[k] + valueOf(h);
+  const nextBits = bitsOf(next);
+  if (dtype === 'bfloat16') {
+    for (let k = 0; k < now.length; k++) {
+      next[k] = now[k] - held[k];
+      const h = bfloat16OfBits(nextBits[k]);
+      bits[k] = h;
+      nextBits[k] = h << 16;
+      next[k] += held[k];
+    }
+  } else {
+    const table = float16Values();
+    for (let k = 0; k < now.length; k++) {
+      next[k] = now[k] - held[k];
+      const h = float16OfBits(nextBits[k]);
+      bits[k] = h;
+      next[k] = held[k] + table[h];
+    }
   }
   return { bits, next };
 }

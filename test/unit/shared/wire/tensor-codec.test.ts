@@ -54,6 +54,39 @@ describe('tensor sets on the wire', () => {
     });
   }
 
+  /** The next float32 above (+1) or below (-1) a positive float32. */
+  function float32Step(x: number, direction: 1 | -1): number {
+    const f = Float32Array.of(x);
+    new Uint32Array(f.buffer)[0] += direction;
+    return f[0];
+  }
+
+  for (const [dtype, to, from, largest, overflowMidpoint] of [
+    ['float16', toFloat16, fromFloat16, 0x7bff, 65520],
+    ['bfloat16', toBfloat16, fromBfloat16, 0x7f7f, new Float32Array(Uint32Array.of(0x7f7f8000).buffer)[0]],
+  ] as const) {
+    it(`${dtype} rounds to the nearest value, ties to even, at every boundary between two of its values`, () => {
+      const all = Uint16Array.from({ length: largest + 2 }, (_, h) => h);
+      const values = new Float32Array(all.length);
+      from(all, values);
+      // Below, at and above each midpoint, with both signs: 6 inputs per pair of neighbours.
+      const inputs: number[] = [];
+      const expected: number[] = [];
+      for (let h = 0; h <= largest; h++) {
+        const mid = h === largest ? overflowMidpoint : (values[h] + values[h + 1]) / 2;
+        assert.equal(Math.fround(mid), mid);
+        const even = h % 2 === 0 ? h : h + 1;
+        for (const sign of [1, -1]) {
+          inputs.push(sign * float32Step(mid, -1), sign * mid, sign * float32Step(mid, 1));
+          expected.push(...[h, even, h + 1].map((e) => (sign < 0 ? e | 0x8000 : e)));
+        }
+      }
+      const got = new Uint16Array(inputs.length);
+      to(Float32Array.from(inputs), got);
+      assert.deepEqual([...got], expected);
+    });
+  }
+
   it('float16 and bfloat16 keep signs, zeros, infinities and NaN', () => {
     const special = Float32Array.from([0, -0, 1, -2.5, Infinity, -Infinity, NaN, 65504, 1e6, 1e-9]);
     const h = new Uint16Array(special.length);
