@@ -119,12 +119,9 @@ interface Job {
   seed: number;
   evaluationWeights: boolean;
   shards: PendingShard[];
-  /**
-   * Each tensor's sum over the leading shards that have sent it, in shard
-   * order (so results replay exactly), kept in the first shard's buffer:
-   * how many shards it holds, and its total once that is all of them.
-   */
+  /** For each tensor, how many leading shards its running sum holds: added in shard order, so results replay exactly, into the first shard's buffer. */
   added: number[];
+  /** Each tensor's sum over all shards, once every shard has sent it. */
   totals: (FloatArray | undefined)[];
   applyEarly?: StepWork['applyEarly'];
   settle: () => void;
@@ -355,9 +352,8 @@ export class StepScheduler implements GradientSource {
   }
 
   private deadlineMs(samples: number): number {
-    const sorted = [...this.recentMsPerSample].sort((a, b) => a - b);
-    const median = sorted.length > 0 ? sorted[Math.floor(sorted.length / 2)] : 0;
-    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * median * samples));
+    const typical = this.recentMsPerSample.length > 0 ? median(this.recentMsPerSample) : 0;
+    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * typical * samples));
   }
 
   /**

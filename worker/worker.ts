@@ -176,7 +176,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             if (received?.kind === 'training') {
               state!.weightsVersion = received.version;
               // Handed over before the next message, an assignment whose computing would hold the answer back.
-              if (state!.acknowledgeWeights) await handedOver(writeMessage(session, { runId: state!.runId, body: 'loaded', loaded: { version: received.version } }));
+              if (state!.acknowledgeWeights) await handedOver(writeAll(session, [{ runId: state!.runId, body: 'loaded', loaded: { version: received.version } }]));
             }
             break;
           }
@@ -384,10 +384,10 @@ function sendGradient(session: Session, state: RunState, a: AssignmentMsg, sums:
     },
   ];
   for (const c of chunksOf(parts)) messages.push({ runId: state.runId, body: 'chunk', chunk: { offset: c.offset, data: Buffer.from(c.data.buffer, c.data.byteOffset, c.data.byteLength) } });
-  return new Promise((written) => messages.forEach((m, i) => session.write(m, i === messages.length - 1 ? () => written() : undefined)));
+  return writeAll(session, messages);
 }
 
-/** Resolves once the transport has taken the message, or the call has failed. */
-function writeMessage(session: Session, m: WorkerMessage): Promise<void> {
-  return new Promise((written) => session.write(m, () => written()));
+/** Writes the messages in order; resolves once the transport has taken the last, or the call has failed. */
+function writeAll(session: Session, messages: WorkerMessage[]): Promise<void> {
+  return new Promise((written) => messages.forEach((m, i) => session.write(m, i === messages.length - 1 ? () => written() : undefined)));
 }
