@@ -45,6 +45,8 @@ interface StepFigures {
   boundMs: number;
   /** (workers + 1) x model bytes / link rate + compute: the least a step with staggered weights can take on a full-duplex link. */
   pipelineMs: number;
+  /** The coordinator process's own CPU time per step (summary.json's coordinator_cpu_ms). */
+  cpuMs: number;
   parameters: number;
 }
 
@@ -71,7 +73,7 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
     const modelBytes = 4 * parameters;
     const transferMs = (modelBytes * 8 * 1000) / link.bitsPerSecond;
     const boundMs = Math.max(COMPUTE_MS, 2 * workers * transferMs);
-    return { stepMs: summary.step_ms as number, boundMs, pipelineMs: (workers + 1) * transferMs + COMPUTE_MS, parameters };
+    return { stepMs: summary.step_ms as number, boundMs, pipelineMs: (workers + 1) * transferMs + COMPUTE_MS, cpuMs: summary.coordinator_cpu_ms as number, parameters };
   } finally {
     topology.destroy();
   }
@@ -93,7 +95,16 @@ async function main(): Promise<void> {
       parameters = r.parameters;
       const ofBound = (ms: number) => `${ms.toFixed(0)} (${(ms / r.boundMs).toFixed(2)}×)`;
       process.stderr.write(`${link.name}, ${workers} workers: ${ofBound(r.stepMs)} together, ${ofBound(staggered.stepMs)} staggered, bound ${r.boundMs.toFixed(0)} ms\n`);
-      rows.push([link.name, workers, r.boundMs.toFixed(0), r.pipelineMs.toFixed(0), ofBound(r.stepMs), ofBound(staggered.stepMs), `${(r.stepMs / staggered.stepMs).toFixed(2)}×`]);
+      rows.push([
+        link.name,
+        workers,
+        r.boundMs.toFixed(0),
+        r.pipelineMs.toFixed(0),
+        ofBound(r.stepMs),
+        ofBound(staggered.stepMs),
+        `${(r.stepMs / staggered.stepMs).toFixed(2)}×`,
+        `${r.cpuMs.toFixed(0)} / ${staggered.cpuMs.toFixed(0)}`,
+      ]);
       if (link !== LINKS[0]) continue;
       const row: (string | number)[] = [workers, r.stepMs.toFixed(0)];
       for (const compress of COMPRESSIONS) {
@@ -117,9 +128,11 @@ ${COMPUTE_MS} ms with a fixed small-noise gradient, leaving the CPU to the trans
 every worker's weights and gradient through the coordinator's link, one direction after the other. The link is full duplex, and with
 \`--broadcast staggered\` (each worker's weights once the worker before holds its own) one worker's weights go down while another's
 gradient comes up, so a step can beat that bound; its own least is (workers + 1) × model bytes / link rate + compute (the last worker's
-weights after everyone else's, then its compute and its gradient): the "least staggered" column.
+weights after everyone else's, then its compute and its gradient): the "least staggered" column. The last column is the coordinator
+process's own CPU time per step (user and system, summary.json's \`coordinator_cpu_ms\`): here it shares two vCPUs with the workers;
+with each worker on a host of its own, a step could still be no shorter.
 
-${table(['coordinator link', 'workers', 'bound ms', 'least staggered ms', 'ms/step, weights to all at once (÷ bound)', 'ms/step, \`--broadcast staggered\` (÷ bound)', 'staggered speed-up'], rows)}
+${table(['coordinator link', 'workers', 'bound ms', 'least staggered ms', 'ms/step, weights to all at once (÷ bound)', 'ms/step, \`--broadcast staggered\` (÷ bound)', 'staggered speed-up', 'coordinator CPU ms/step (at once / staggered)'], rows)}
 
 The same runs at ${LINKS[0].name} with compression (\`--compress fp16\`: 16-bit gradients and weight changes; \`--compress topk\`:
 1% of each gradient tensor as index and value, fp16 weight changes), ms per step and speed-up over float32:

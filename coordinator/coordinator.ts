@@ -27,6 +27,7 @@ import { startHttpServer } from './http-server';
 import { CoordinatorMetrics } from './metrics';
 import { RunHistory } from './run-history';
 import { Membership } from './membership';
+import { CpuPerStep } from './cpu-per-step';
 import { StepScheduler } from './step-scheduler';
 import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
 import { runTrainingSession, SessionResult } from './training-session';
@@ -205,6 +206,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     trace.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
   };
+  const cpu = new CpuPerStep();
   const result = runTrainingSession({
     command: 'coordinator',
     options: o,
@@ -223,6 +225,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     callbacks: [
       // First, so that its clock reading is the end of the update.
       { onStepEnd: (s) => timeline.stepApplied({ applyMs: s.applySeconds * 1000, stepMs: s.seconds * 1000, warmup: s.warmup }, clockMs()) },
+      cpu,
       metrics.callback(),
       history,
       {
@@ -255,6 +258,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         compute_ms: phases.compute,
         communication_ms: COMMUNICATION_PHASES.reduce((sum, k) => sum + phases[k], 0),
         phases_ms: phases,
+        coordinator_cpu_ms: cpu.msPerStep(),
       };
     },
   }).then(

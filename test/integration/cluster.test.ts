@@ -44,6 +44,7 @@ describe('the cluster matches one-process training', function () {
       const s = readSummary(runDir);
       assert.equal(s.steps_run, 20);
       assert.equal(s.workers, workers);
+      assert.ok((s.coordinator_cpu_ms as number) > 0, `coordinator_cpu_ms ${String(s.coordinator_cpu_ms)}`);
       const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), reference);
       assert.ok(diff <= 1e-4, `max abs difference ${diff}`);
     });
