@@ -33,7 +33,7 @@ import { median } from '../shared/median';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
-import { addGradient, addSums, emptySums } from '../shared/training/gradient-sums';
+import { addGradient, addSums, emptySums, indexOfNonFinite } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
@@ -455,6 +455,9 @@ const MIN_TURN_TIMEOUT_MS = 20;
 
 function firstNonFinite(sums: GradientSums): string | undefined {
   if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';
-  for (const g of sums.grads) for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) return Number.isNaN(g[i]) ? 'NaN' : 'Inf';
+  for (const g of sums.grads) {
+    const i = indexOfNonFinite(g);
+    if (i >= 0) return Number.isNaN(g[i]) ? 'NaN' : 'Inf';
+  }
   return undefined;
 }

@@ -157,8 +157,9 @@ export class WeightsBroadcast {
     return { version, delta: true, tensors, header, chunks: [...chunksOf(parts)] };
   }
 
+  /** The tensor's values as the backend hands them out: a copy on wasm, the tensor's own array on cpu; the broadcast only reads them, and a variable's update replaces its array rather than writing into it. */
   private read(position: number): Float32Array {
-    return Float32Array.from(this.model.weights[position].read().dataSync() as Float32Array);
+    return this.model.weights[position].read().dataSync() as Float32Array;
   }
 }
 

@@ -23,3 +23,14 @@ export function addGradient(total: FloatArray, part: ArrayLike<number>, index: n
   if (part.length !== total.length) throw new RangeError(`gradient ${index} has ${part.length} values, expected ${total.length}`);
   for (let j = 0; j < part.length; j++) total[j] += part[j];
 }
+
+/** The index of the first NaN or infinity in `g`, or -1. float32 values are judged by their exponent bits (all ones), read as integers, without turning each into a double. */
+export function indexOfNonFinite(g: FloatArray): number {
+  if (g instanceof Float32Array) {
+    const bits = new Uint32Array(g.buffer, g.byteOffset, g.length);
+    for (let i = 0; i < bits.length; i++) if ((bits[i] & 0x7f800000) === 0x7f800000) return i;
+    return -1;
+  }
+  for (let i = 0; i < g.length; i++) if (!Number.isFinite(g[i])) return i;
+  return -1;
+}
