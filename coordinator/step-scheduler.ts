@@ -138,10 +138,8 @@ export class StepScheduler implements GradientSource {
   private waitingForWorkers: (() => void) | undefined;
   /** --broadcast staggered: the worker whose weights the next worker's wait for. */
   private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
-  /** The newest training weights version each worker said it holds. */
-  private readonly heldVersions = new Map<string, number>();
-  /** How long the last few workers took from their weights going out to saying they hold them. */
-  private readonly recentLoadMs: number[] = [];
+  /** What each worker has said of its weights (--broadcast staggered). */
+  private readonly acks = new Map<string, WeightsAcks>();
   stopped = false;
   private stopReason = 'stopped';
 
@@ -157,7 +155,7 @@ export class StepScheduler implements GradientSource {
       if (this.stopped) this.log.info(line);
       else this.log.warn(line);
       this.reassignFrom(member.id, `worker ${member.id} left`);
-      this.heldVersions.delete(member.id);
+      this.acks.delete(member.id);
       if (this.turn?.workerId === member.id) this.turn.release();
     });
   }
@@ -169,12 +167,19 @@ export class StepScheduler implements GradientSource {
 
   /** A worker says it holds training weights `version` (--broadcast staggered): the next worker's turn. */
   weightsLoaded(workerId: string, version: number): void {
-    if (this.membership.get(workerId) !== undefined) this.heldVersions.set(workerId, Math.max(version, this.heldVersions.get(workerId) ?? -1));
+    if (this.membership.get(workerId) === undefined) return;
+    const acks = this.acksOf(workerId);
+    acks.version = Math.max(version, acks.version);
     const turn = this.turn;
     if (turn === undefined || turn.workerId !== workerId || version < turn.version) return;
-    this.recentLoadMs.push(clockMs() - turn.sentAt);
-    if (this.recentLoadMs.length > 20) this.recentLoadMs.shift();
+    acks.recentMs = [...acks.recentMs.slice(1 - RECENT_ACKS), clockMs() - turn.sentAt];
     turn.release();
+  }
+
+  private acksOf(workerId: string): WeightsAcks {
+    let acks = this.acks.get(workerId);
+    if (acks === undefined) this.acks.set(workerId, (acks = { version: -1, recentMs: [], timeouts: 0 }));
+    return acks;
   }
 
   /** Wakes a step waiting for workers (a worker joined). */
@@ -372,7 +377,8 @@ export class StepScheduler implements GradientSource {
 
   /** Resolves when the worker says it holds the current weights, or it leaves, or after a few times the usual wait. */
   private weightsHeldBy(workerId: string): Promise<void> {
-    if ((this.heldVersions.get(workerId) ?? -1) >= this.weightsVersion) return Promise.resolve();
+    const acks = this.acksOf(workerId);
+    if (acks.version >= this.weightsVersion) return Promise.resolve();
     return new Promise((resolve) => {
       const release = () => {
         clearTimeout(timer);
@@ -380,19 +386,27 @@ export class StepScheduler implements GradientSource {
         resolve();
       };
       const version = this.weightsVersion;
-      const ms = this.turnTimeoutMs();
+      const ms = this.turnTimeoutMs(acks);
       const timer = setTimeout(() => {
-        this.log.warn(`worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`);
+        const line = `worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`;
+        // Once per worker as a warning: a worker that never answers would otherwise fill the log, one line a step.
+        if (acks.timeouts++ === 0) this.log.warn(`${line} (further turns it lets pass are logged at debug level)`);
+        else this.log.debug(line);
         release();
       }, ms);
       this.turn = { workerId, version, sentAt: clockMs(), release };
     });
   }
 
-  /** Before any measurement a second; then four times the median, so a stalled worker delays the others by little. */
-  private turnTimeoutMs(): number {
-    if (this.recentLoadMs.length === 0) return FIRST_TURN_TIMEOUT_MS;
-    return Math.max(MIN_TURN_TIMEOUT_MS, 4 * median(this.recentLoadMs));
+  /**
+   * Four times the worker's own median wait (a worker on a slower link has
+   * a longer one), or the others' before it has answered, or a second before
+   * anyone has: a stalled worker delays the rest by little.
+   */
+  private turnTimeoutMs(acks: WeightsAcks): number {
+    const waits = acks.recentMs.length > 0 ? acks.recentMs : [...this.acks.values()].flatMap((a) => a.recentMs);
+    if (waits.length === 0) return FIRST_TURN_TIMEOUT_MS;
+    return Math.max(MIN_TURN_TIMEOUT_MS, 4 * median(waits));
   }
 
   private send(shard: PendingShard): void {
@@ -450,6 +464,17 @@ export class StepScheduler implements GradientSource {
   }
 }
 
+/** What a worker has said of its weights (--broadcast staggered). */
+interface WeightsAcks {
+  /** The newest training weights version it said it holds. */
+  version: number;
+  /** Its last few waits, from its weights going out to its word that it holds them. */
+  recentMs: number[];
+  /** Turns that passed on a timeout instead of its word. */
+  timeouts: number;
+}
+
+const RECENT_ACKS = 10;
 const FIRST_TURN_TIMEOUT_MS = 1000;
 const MIN_TURN_TIMEOUT_MS = 20;
 

@@ -224,6 +224,18 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
     assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after \d+ ms; the next worker gets its weights now/);
   });
 
+  it('warns once per worker, however many turns it lets pass', async () => {
+    const c = staggered(3);
+    c.nodes[0].fault = 'never-confirms-weights';
+    for (const version of [0, 1, 2]) {
+      c.scheduler.setWeightsVersion(version);
+      assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    }
+    assert.equal(c.warnings.length, 1);
+    assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after 1000 ms; .*further turns it lets pass are logged at debug level/);
+    assert.equal(c.events.filter((e) => e === 'w2 shard 1').length, 3);
+  });
+
   it('hands the turn on when the worker it waits for leaves, and its shard goes to another worker', async () => {
     const c = staggered(3);
     c.nodes[0].fault = 'silent';
