@@ -9,7 +9,8 @@
  * coordinator, not this machine's two cores. Each step time is compared with
  * the bound max(compute, 2 x model bytes x workers / coordinator bandwidth),
  * with the weights handed to all workers at once and one after another
- * (--broadcast together | staggered). At 1 Gbit/s the same runs are repeated
+ * (--broadcast together | staggered), and what --broadcast auto chooses
+ * after its trial. At 1 Gbit/s the same runs are repeated
  * with --compress fp16 and topk, to show what compression buys where the
  * link is the limit.
  * Needs root, `ip` and `tc`.
@@ -20,11 +21,14 @@ import { createTopology, Host, netnsUnavailable, runOnHost } from '../test/helpe
 import { fixedPort } from '../test/helpers/processes';
 import { tmpDir } from '../test/helpers/tmp';
 import { readSummary } from '../shared/training/run-summary';
+import type { BroadcastTrial } from '../coordinator/broadcast-policy';
 import { tokenFile } from '../test/helpers/token-file';
 import { machineLine, table, updateSection } from './report';
 
 const COMPUTE_MS = 100;
 const STEPS = 15;
+/** auto's 5 warm-up and 20 trial steps, then some with its choice. */
+const AUTO_STEPS = 30;
 const LINKS = [
   { name: '1 Gbit/s', rate: '1gbit', bitsPerSecond: 1e9 },
   { name: '10 Gbit/s', rate: '10gbit', bitsPerSecond: 1e10 },
@@ -48,9 +52,11 @@ interface StepFigures {
   /** The coordinator process's own CPU time per step (summary.json's coordinator_cpu_ms). */
   cpuMs: number;
   parameters: number;
+  /** --broadcast auto: what it chose, with the median step of each mode in its trial. */
+  trials: BroadcastTrial[];
 }
 
-async function step(workers: number, link: (typeof LINKS)[number], compress = 'none', broadcast = 'together'): Promise<StepFigures> {
+async function step(workers: number, link: (typeof LINKS)[number], compress = 'none', broadcast = 'together', steps = STEPS): Promise<StepFigures> {
   const topology = createTopology(workers + 1);
   const [c, ...hosts] = topology.hosts;
   const token = tokenFile();
@@ -60,7 +66,7 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
     shape(c, link);
     const coordinator = runOnHost(c, [
       'coordinator', '--host', c.address, '--port', port, '--token-file', token, '--model', 'cnn', '--backend', 'wasm', '--epochs', '1',
-      '--max-steps', String(STEPS), '--min-workers', String(workers), '--ema-decay', '0', '--compress', compress, '--broadcast', broadcast, '--run-dir', path.join(runDir, 'run'),
+      '--max-steps', String(steps), '--min-workers', String(workers), '--ema-decay', '0', '--compress', compress, '--broadcast', broadcast, '--run-dir', path.join(runDir, 'run'),
     ]);
     const procs = hosts.map((h, i) =>
       runOnHost(h, ['worker', '--coordinator', `${c.address}:${port}`, '--token-file', token, '--backend', 'wasm', '--simulate-compute-ms', String(COMPUTE_MS), '--cache-dir', path.join(runDir, `cache-${i}`)]),
@@ -73,7 +79,7 @@ async function step(workers: number, link: (typeof LINKS)[number], compress = 'n
     const modelBytes = 4 * parameters;
     const transferMs = (modelBytes * 8 * 1000) / link.bitsPerSecond;
     const boundMs = Math.max(COMPUTE_MS, 2 * workers * transferMs);
-    return { stepMs: summary.step_ms as number, boundMs, pipelineMs: (workers + 1) * transferMs + COMPUTE_MS, cpuMs: summary.coordinator_cpu_ms as number, parameters };
+    return { stepMs: summary.step_ms as number, boundMs, pipelineMs: (workers + 1) * transferMs + COMPUTE_MS, cpuMs: summary.coordinator_cpu_ms as number, parameters, trials: (summary.broadcast_trials ?? []) as BroadcastTrial[] };
   } finally {
     topology.destroy();
   }
@@ -92,6 +98,7 @@ async function main(): Promise<void> {
     for (const workers of WORKERS) {
       const r = await step(workers, link);
       const staggered = await step(workers, link, 'none', 'staggered');
+      const auto = await step(workers, link, 'none', 'auto', AUTO_STEPS);
       parameters = r.parameters;
       const ofBound = (ms: number) => `${ms.toFixed(0)} (${(ms / r.boundMs).toFixed(2)}×)`;
       process.stderr.write(`${link.name}, ${workers} workers: ${ofBound(r.stepMs)} together, ${ofBound(staggered.stepMs)} staggered, bound ${r.boundMs.toFixed(0)} ms\n`);
@@ -104,6 +111,7 @@ async function main(): Promise<void> {
         ofBound(staggered.stepMs),
         `${(r.stepMs / staggered.stepMs).toFixed(2)}×`,
         `${r.cpuMs.toFixed(0)} / ${staggered.cpuMs.toFixed(0)}`,
+        auto.trials.map((t) => `${t.chosen} (${t.togetherMs.toFixed(0)} / ${t.staggeredMs.toFixed(0)})`).join(', ') || 'undecided',
       ]);
       if (link !== LINKS[0]) continue;
       const row: (string | number)[] = [workers, r.stepMs.toFixed(0)];
@@ -130,9 +138,10 @@ every worker's weights and gradient through the coordinator's link, one directio
 gradient comes up, so a step can beat that bound; its own least is (workers + 1) × model bytes / link rate + compute (the last worker's
 weights after everyone else's, then its compute and its gradient): the "least staggered" column. The last column is the coordinator
 process's own CPU time per step (user and system, summary.json's \`coordinator_cpu_ms\`): here it shares two vCPUs with the workers;
-with each worker on a host of its own, a step could still be no shorter.
+with each worker on a host of its own, a step could still be no shorter. The "auto" column is what \`--broadcast auto\` (the default)
+chose in a run of its own of ${AUTO_STEPS} steps, with the median step of each mode over its trial (ms, at once / staggered).
 
-${table(['coordinator link', 'workers', 'bound ms', 'least staggered ms', 'ms/step, weights to all at once (÷ bound)', 'ms/step, \`--broadcast staggered\` (÷ bound)', 'staggered speed-up', 'coordinator CPU ms/step (at once / staggered)'], rows)}
+${table(['coordinator link', 'workers', 'bound ms', 'least staggered ms', 'ms/step, weights to all at once (÷ bound)', 'ms/step, \`--broadcast staggered\` (÷ bound)', 'staggered speed-up', 'coordinator CPU ms/step (at once / staggered)', '\`--broadcast auto\` chose (trial medians)'], rows)}
 
 The same runs at ${LINKS[0].name} with compression (\`--compress fp16\`: 16-bit gradients and weight changes; \`--compress topk\`:
 1% of each gradient tensor as index and value, fp16 weight changes), ms per step and speed-up over float32:

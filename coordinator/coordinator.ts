@@ -9,7 +9,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { TrainingOptions } from '../shared/config/training-options';
 import { packDataset } from '../shared/data/dataset-archive';
 import { ConfigError } from '../shared/errors';
-import { getLogger } from '../shared/logging';
+import { getLogger, Logger } from '../shared/logging';
 import { ChromeTrace } from '../shared/observability/chrome-trace';
 import { clockMs } from '../shared/observability/clock';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
@@ -22,6 +22,7 @@ import { elementCount, WireDType } from '../shared/wire/tensor-codec';
 import type { StatusReplyMsg } from '../shared/wire/protocol';
 import { startGrpcServer } from './grpc/server';
 import { ConcurrencyLimit, RateLimit } from './admission';
+import { BroadcastPolicy, BroadcastTrial, BroadcastTuner, fixedBroadcast } from './broadcast-policy';
 import { HeartbeatMonitor } from './heartbeat-monitor';
 import { startHttpServer } from './http-server';
 import { CoordinatorMetrics } from './metrics';
@@ -46,8 +47,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   gradientParts: 'streamed' | 'whole';
   /** throughput: shards follow measured samples/s (the default); equal: the same size for all. */
   shardSizing: 'throughput' | 'equal';
-  /** together: every worker gets a step's weights at once; staggered: one after another, each once the one before holds them. */
-  broadcast: 'together' | 'staggered';
+  /** together: every worker gets a step's weights at once; staggered: one after another, each once the one before holds them; auto: whichever the run measures faster. */
+  broadcast: 'together' | 'staggered' | 'auto';
   /** Seconds. */
   minShardDeadline: number;
   /** Seconds of silence after which a worker is dropped. */
@@ -85,6 +86,20 @@ function gradientDtype(o: CoordinatorOptions): WireDType {
   if (o.compress !== 'none') throw new ConfigError(`--micro-batch (deterministic sums) and --compress ${o.compress} exclude each other`);
   return 'float64';
 }
+/** --broadcast as a policy; each of auto's choices is logged and kept for the summary. */
+function broadcastPolicy(mode: CoordinatorOptions['broadcast'], log: Logger, trials: BroadcastTrial[]): BroadcastPolicy {
+  if (mode !== 'auto') return fixedBroadcast(mode);
+  return new BroadcastTuner({
+    warmupSteps: 5,
+    trialSteps: 10,
+    staggeredBelow: 0.95,
+    onChoice: (t) => {
+      trials.push(t);
+      log.info(`--broadcast auto, ${t.workers} worker(s): ${t.chosen} (median step exchange ${t.togetherMs.toFixed(1)} ms together, ${t.staggeredMs.toFixed(1)} ms staggered)`);
+    },
+  });
+}
+
 /** Per tensor set: far above any preset (cnn: 13 MB), far below what would hurt the coordinator. */
 const MAX_TENSOR_BYTES = 512 * 2 ** 20;
 
@@ -100,13 +115,14 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   fs.mkdirSync(o.runDir, { recursive: true });
   const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'), (err) => log.warn(`cannot write trace.json (${err.message}); the timeline stops here, training goes on`));
   const timeline = new StepTimeline(trace);
+  const broadcastTrials: BroadcastTrial[] = [];
   const scheduler = new StepScheduler(
     membership,
     {
       minWorkers: o.minWorkers,
       deadlineFactor: o.shardDeadlineFactor,
       equalShards: o.shardSizing === 'equal',
-      staggered: o.broadcast === 'staggered',
+      broadcast: broadcastPolicy(o.broadcast, log, broadcastTrials),
       minDeadlineMs: o.minShardDeadline * 1000,
       microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => elementCount(s.shape)),
@@ -181,7 +197,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         microBatch: o.microBatch,
         topkRatio: o.compress === 'topk' ? o.topkRatio : 0,
         wholeGradients: o.gradientParts === 'whole',
-        acknowledgeWeights: o.broadcast === 'staggered',
+        acknowledgeWeights: o.broadcast !== 'together',
       },
     },
   });
@@ -259,6 +275,8 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
         communication_ms: COMMUNICATION_PHASES.reduce((sum, k) => sum + phases[k], 0),
         phases_ms: phases,
         coordinator_cpu_ms: cpu.msPerStep(),
+        broadcast: o.broadcast,
+        ...(o.broadcast === 'auto' ? { broadcast_trials: broadcastTrials } : {}),
       };
     },
   }).then(

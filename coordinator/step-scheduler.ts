@@ -15,7 +15,7 @@
  * is taken from whichever attempt at its shard sent it first: a reassigned
  * shard's new worker recomputes the same samples with the same seed.
  *
- * With --broadcast staggered a training step hands out its weights one
+ * A training step staggered (see BroadcastPolicy) hands out its weights one
  * worker at a time: the next worker's weights and shard go out once the
  * one before says it holds the weights (or a timeout passes). Where the
  * coordinator's link is what limits a step, the first worker then computes
@@ -35,6 +35,7 @@ import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
 import { addGradient, addSums, emptySums, indexOfNonFinite } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
+import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
 import { StragglerPolicy } from './straggler-policy';
@@ -85,8 +86,8 @@ export interface SchedulerOptions {
   /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
   microBatch: number;
   gradientSizes: number[];
-  /** Training steps send each worker its weights after the one before holds them (--broadcast staggered). */
-  staggered?: boolean;
+  /** Whether a training step sends each worker its weights after the one before holds them (--broadcast); all at once when absent. */
+  broadcast?: BroadcastPolicy;
 }
 
 interface PendingShard {
@@ -136,9 +137,9 @@ export class StepScheduler implements GradientSource {
   private readonly stragglers = new StragglerPolicy();
   private lastTrainStep = 0;
   private waitingForWorkers: (() => void) | undefined;
-  /** --broadcast staggered: the worker whose weights the next worker's wait for. */
+  /** A staggered step: the worker whose weights the next worker's wait for. */
   private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
-  /** What each worker has said of its weights (--broadcast staggered). */
+  /** What each worker has said of its weights (when asked to: --broadcast staggered or auto). */
   private readonly acks = new Map<string, WeightsAcks>();
   stopped = false;
   private stopReason = 'stopped';
@@ -165,7 +166,7 @@ export class StepScheduler implements GradientSource {
     this.weightsVersion = version;
   }
 
-  /** A worker says it holds training weights `version` (--broadcast staggered): the next worker's turn. */
+  /** A worker says it holds training weights `version`: in a staggered step, the next worker's turn. */
   weightsLoaded(workerId: string, version: number): void {
     if (this.membership.get(workerId) === undefined) return;
     const acks = this.acksOf(workerId);
@@ -215,7 +216,10 @@ export class StepScheduler implements GradientSource {
     const members = await this.enoughWorkers();
     this.observer?.stepStarted(job.task, job.step, clockMs());
     const workers = job.task === 'train' && !this.options.equalShards ? this.leaveOutStragglers(job.step, indices.length, members) : members;
-    const staggered = job.task === 'train' && this.options.staggered === true;
+    const broadcast = this.options.broadcast ?? TOGETHER;
+    const mode = job.task === 'train' ? broadcast.modeFor(members.length) : 'together';
+    const staggered = mode === 'staggered';
+    const started = clockMs();
     // Before any shard goes out: the weights read here are the step's, before its early updates change the model.
     // A worker sitting out gets them (whole, as it is behind) with its next shard.
     if (!staggered) for (const m of workers) m.link.sendWeights(this.weightsVersion);
@@ -237,6 +241,7 @@ export class StepScheduler implements GradientSource {
       else for (const s of shards) this.send(s);
     });
     this.current = undefined;
+    if (job.task === 'train') broadcast.stepTook(mode, members.length, clockMs() - started);
     return { shards, totals };
   }
 
@@ -464,7 +469,7 @@ export class StepScheduler implements GradientSource {
   }
 }
 
-/** What a worker has said of its weights (--broadcast staggered). */
+/** What a worker has said of its weights. */
 interface WeightsAcks {
   /** The newest training weights version it said it holds. */
   version: number;
@@ -474,6 +479,7 @@ interface WeightsAcks {
   timeouts: number;
 }
 
+const TOGETHER = fixedBroadcast('together');
 const RECENT_ACKS = 10;
 const FIRST_TURN_TIMEOUT_MS = 1000;
 const MIN_TURN_TIMEOUT_MS = 20;

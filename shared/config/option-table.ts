@@ -122,10 +122,10 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   {
     key: 'broadcast',
     type: 'string',
-    default: 'together',
-    choices: ['together', 'staggered'],
+    default: 'auto',
+    choices: ['auto', 'together', 'staggered'],
     description:
-      'how a step hands out the weights: to every worker at once, or one worker after another as each says it holds them (for links slower than the workers: each computes while the next one’s weights cross)',
+      'how a step hands out the weights: to every worker at once, or one worker after another as each says it holds them (for links slower than the workers: each computes while the next one’s weights cross); auto: tries both for 10 steps each and keeps the faster, again whenever the number of workers changes',
   },
   { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },

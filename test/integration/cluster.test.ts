@@ -27,23 +27,26 @@ describe('the cluster matches one-process training', function () {
     reference = savedWeights(path.join(root, 'baseline', 'model'));
   });
 
-  const cases: [number, 'streamed' | 'whole', 'together' | 'staggered'][] = [
+  // auto: 20 steps are 5 of warm-up and 15 of its trial, the two modes alternating step by step.
+  const cases: [number, 'streamed' | 'whole', 'together' | 'staggered' | 'auto'][] = [
     [1, 'streamed', 'together'],
     [2, 'streamed', 'together'],
     [3, 'streamed', 'together'],
     [2, 'whole', 'together'],
     [3, 'streamed', 'staggered'],
+    [2, 'streamed', 'auto'],
   ];
   for (const [workers, parts, broadcast] of cases) {
     it(`with ${workers} worker process(es), ${parts} gradients, weights sent ${broadcast}: the weights after 20 steps are within 1e-4 of baseline`, () => {
       const runDir = path.join(root, `local-${workers}-${parts}-${broadcast}`);
       const r = runCli(['local', '--workers', String(workers), '--gradient-parts', parts, '--broadcast', broadcast, ...COMMON, '--run-dir', runDir]);
       assert.equal(r.code, 0, r.stderr);
-      // Staggered: every worker said it held its weights; no turn had to time out.
+      // Staggered steps: every worker said it held its weights; no turn had to time out.
       assert.doesNotMatch(r.stderr, /has not said it holds weights/);
       const s = readSummary(runDir);
       assert.equal(s.steps_run, 20);
       assert.equal(s.workers, workers);
+      assert.equal(s.broadcast, broadcast);
       assert.ok((s.coordinator_cpu_ms as number) > 0, `coordinator_cpu_ms ${String(s.coordinator_cpu_ms)}`);
       const diff = maxAbsDiff(savedWeights(path.join(runDir, 'model')), reference);
       assert.ok(diff <= 1e-4, `max abs difference ${diff}`);

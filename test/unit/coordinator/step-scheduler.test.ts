@@ -5,6 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
+import { BroadcastMode, BroadcastPolicy, fixedBroadcast } from '../../../coordinator/broadcast-policy';
 import { Membership } from '../../../coordinator/membership';
 import { EarlyWeights, StepScheduler } from '../../../coordinator/step-scheduler';
 import { loadMnistSample } from '../../../shared/data/mnist-sample';
@@ -27,15 +28,15 @@ interface ClusterOptions {
   microBatch?: number;
   equalShards?: boolean;
   earlyWeights?: EarlyWeights;
-  staggered?: boolean;
+  broadcast?: BroadcastPolicy;
   log?: Logger;
 }
 
-function cluster(workers: number, { minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights, staggered = false, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
+function cluster(workers: number, { minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights, broadcast, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, staggered, gradientSizes: sizes };
+  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, broadcast, gradientSizes: sizes };
   const scheduler = new StepScheduler(membership, options, log, undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
@@ -200,9 +201,9 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
   before(() => useBackend('wasm'));
 
   /** The scheduler's warnings are kept, to see whether a turn timed out. */
-  function staggered(workers: number) {
+  function staggered(workers: number, broadcast = fixedBroadcast('staggered')) {
     const warnings = new WarningLog();
-    const c = cluster(workers, { staggered: true, log: winston.createLogger({ level: 'warn', transports: [warnings] }) });
+    const c = cluster(workers, { broadcast, log: winston.createLogger({ level: 'warn', transports: [warnings] }) });
     const events: string[] = [];
     for (const n of c.nodes) n.events = events;
     return { ...c, events, warnings: warnings.entries };
@@ -234,6 +235,25 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
     assert.equal(c.warnings.length, 1);
     assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after 1000 ms; .*further turns it lets pass are logged at debug level/);
     assert.equal(c.events.filter((e) => e === 'w2 shard 1').length, 3);
+  });
+
+  it('asks the broadcast policy (--broadcast auto) for each training step’s mode, tells it how long the step took, and validates with weights sent at once', async () => {
+    const told: string[] = [];
+    const modes: BroadcastMode[] = ['staggered', 'together'];
+    let asked = 0;
+    const policy: BroadcastPolicy = {
+      modeFor: (workers) => (told.push(`${workers} workers`), modes[asked++]),
+      stepTook: (mode, workers, ms) => told.push(`${mode} step of ${workers} workers took ${ms >= 0 ? 'some' : 'negative'} ms`),
+    };
+    const c = staggered(2, policy);
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    assert.deepEqual(c.events.splice(0), ['w1 weights 0', 'w1 shard 0', 'w1 holds 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0']);
+    c.scheduler.setWeightsVersion(1);
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+    const shardsOut = c.events.indexOf('w1 shard 0');
+    assert.deepEqual(c.events.slice(0, shardsOut).sort(), ['w1 weights 1', 'w2 weights 1'], c.events.join(', '));
+    await c.scheduler.validate({ step: 2, epoch: 0, indices: indices.subarray(0, 10), evaluationWeights: false });
+    assert.deepEqual(told, ['2 workers', 'staggered step of 2 workers took some ms', '2 workers', 'together step of 2 workers took some ms']);
   });
 
   it('hands the turn on when the worker it waits for leaves, and its shard goes to another worker', async () => {

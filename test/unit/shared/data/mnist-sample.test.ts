@@ -30,6 +30,12 @@ describe('the embedded mnist-sample dataset', () => {
     assert.match(d.sha256, /^[0-9a-f]{64}$/);
     assert.equal(other, d.sha256);
   });
+
+  it('keeps only its bytes: the 7.8 M parsed floats of the package’s JSON are not held for the life of the process', () => {
+    const script = `require(${JSON.stringify(require.resolve('../../../../shared/data/mnist-sample'))}).loadMnistSample();
+      process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes('digits'))))`;
+    assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })), []);
+  });
 });
 
 describe('the validation split', () => {
