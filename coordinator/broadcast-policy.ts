@@ -78,7 +78,8 @@ export class BroadcastTuner implements BroadcastPolicy {
     this.seen = 0;
     this.times.together = [];
     this.times.staggered = [];
-    this.chosen = undefined;
+    // One worker has no one to stagger against: both modes send the same, so there is nothing to try.
+    this.chosen = workers < 2 ? 'together' : undefined;
   }
 }
 

@@ -72,6 +72,14 @@ describe('--broadcast auto (BroadcastTuner)', () => {
     assert.ok(run(5, 3, () => 100).every((m) => m === T));
   });
 
+  it('runs no trial for a single worker, which has no one to stagger against', () => {
+    const { run, trials } = tuner();
+    assert.ok(run(20, 1, (mode) => (mode === S ? 50 : 100)).every((m) => m === T));
+    assert.deepEqual(trials, []);
+    // A second worker joins: a trial of its own.
+    assert.deepEqual(run(8, 2, () => 100), [T, T, T, S, T, S, T, S]);
+  });
+
   it('ignores a step reported for another number of workers than the one it is trying', () => {
     const trials: BroadcastTrial[] = [];
     const t = new BroadcastTuner({ warmupSteps: 0, trialSteps: 1, staggeredBelow: 0.95, onChoice: (trial) => trials.push(trial) });
