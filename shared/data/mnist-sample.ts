@@ -4,7 +4,7 @@
  * grouped by digit. Split deterministically, independent of any run seed, so
  * that every run and every test sees the same test set.
  */
-import { readFileSync } from 'fs';
+import { readFileSync } from 'node:fs';
 import { Dataset, makeDataset, subset } from './dataset';
 import { seededPermutation } from '../random';
 
