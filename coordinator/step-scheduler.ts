@@ -39,6 +39,7 @@ import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
 import type { Member, Membership } from './membership';
 import { planShards } from './shard-planner';
 import { StragglerPolicy } from './straggler-policy';
+import { WeightsTurns } from './weights-turns';
 
 export interface ShardResult {
   task: ShardTask;
@@ -137,10 +138,7 @@ export class StepScheduler implements GradientSource {
   private readonly stragglers = new StragglerPolicy();
   private lastTrainStep = 0;
   private waitingForWorkers: (() => void) | undefined;
-  /** A staggered step: the worker whose weights the next worker's wait for. */
-  private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
-  /** What each worker has said of its weights (when asked to: --broadcast staggered or auto). */
-  private readonly acks = new Map<string, WeightsAcks>();
+  private readonly turns: WeightsTurns;
   stopped = false;
   private stopReason = 'stopped';
 
@@ -151,13 +149,13 @@ export class StepScheduler implements GradientSource {
     private readonly observer?: StepObserver,
     private readonly earlyWeights?: EarlyWeights,
   ) {
+    this.turns = new WeightsTurns(log);
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
       if (this.stopped) this.log.info(line);
       else this.log.warn(line);
       this.reassignFrom(member.id, `worker ${member.id} left`);
-      this.acks.delete(member.id);
-      if (this.turn?.workerId === member.id) this.turn.release();
+      this.turns.left(member.id);
     });
   }
 
@@ -168,19 +166,7 @@ export class StepScheduler implements GradientSource {
 
   /** A worker says it holds training weights `version`: in a staggered step, the next worker's turn. */
   weightsLoaded(workerId: string, version: number): void {
-    if (this.membership.get(workerId) === undefined) return;
-    const acks = this.acksOf(workerId);
-    acks.version = Math.max(version, acks.version);
-    const turn = this.turn;
-    if (turn === undefined || turn.workerId !== workerId || version < turn.version) return;
-    acks.recentMs = [...acks.recentMs.slice(1 - RECENT_ACKS), clockMs() - turn.sentAt];
-    turn.release();
-  }
-
-  private acksOf(workerId: string): WeightsAcks {
-    let acks = this.acks.get(workerId);
-    if (acks === undefined) this.acks.set(workerId, (acks = { version: -1, recentMs: [], timeouts: 0 }));
-    return acks;
+    if (this.membership.get(workerId) !== undefined) this.turns.loaded(workerId, version);
   }
 
   /** Wakes a step waiting for workers (a worker joined). */
@@ -338,7 +324,7 @@ export class StepScheduler implements GradientSource {
   stop(reason: string): void {
     this.stopped = true;
     this.stopReason = reason;
-    this.turn?.release();
+    this.turns.releaseAll();
     this.waitingForWorkers?.();
     this.current?.fail(new InterruptedError(reason));
   }
@@ -376,42 +362,8 @@ export class StepScheduler implements GradientSource {
       if (this.current !== job) return;
       if (shard.sentAt === 0) this.send(shard);
       if (shard === job.shards[job.shards.length - 1]) return;
-      await this.weightsHeldBy(shard.workerId);
+      await this.turns.heldBy(shard.workerId, this.weightsVersion);
     }
-  }
-
-  /** Resolves when the worker says it holds the current weights, or it leaves, or after a few times the usual wait. */
-  private weightsHeldBy(workerId: string): Promise<void> {
-    const acks = this.acksOf(workerId);
-    if (acks.version >= this.weightsVersion) return Promise.resolve();
-    return new Promise((resolve) => {
-      const release = () => {
-        clearTimeout(timer);
-        if (this.turn?.release === release) this.turn = undefined;
-        resolve();
-      };
-      const version = this.weightsVersion;
-      const ms = this.turnTimeoutMs(acks);
-      const timer = setTimeout(() => {
-        const line = `worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`;
-        // Once per worker as a warning: a worker that never answers would otherwise fill the log, one line a step.
-        if (acks.timeouts++ === 0) this.log.warn(`${line} (further turns it lets pass are logged at debug level)`);
-        else this.log.debug(line);
-        release();
-      }, ms);
-      this.turn = { workerId, version, sentAt: clockMs(), release };
-    });
-  }
-
-  /**
-   * Four times the worker's own median wait (a worker on a slower link has
-   * a longer one), or the others' before it has answered, or a second before
-   * anyone has: a stalled worker delays the rest by little.
-   */
-  private turnTimeoutMs(acks: WeightsAcks): number {
-    const waits = acks.recentMs.length > 0 ? acks.recentMs : [...this.acks.values()].flatMap((a) => a.recentMs);
-    if (waits.length === 0) return FIRST_TURN_TIMEOUT_MS;
-    return Math.max(MIN_TURN_TIMEOUT_MS, 4 * median(waits));
   }
 
   private send(shard: PendingShard): void {
@@ -469,20 +421,7 @@ export class StepScheduler implements GradientSource {
   }
 }
 
-/** What a worker has said of its weights. */
-interface WeightsAcks {
-  /** The newest training weights version it said it holds. */
-  version: number;
-  /** Its last few waits, from its weights going out to its word that it holds them. */
-  recentMs: number[];
-  /** Turns that passed on a timeout instead of its word. */
-  timeouts: number;
-}
-
 const TOGETHER = fixedBroadcast('together');
-const RECENT_ACKS = 10;
-const FIRST_TURN_TIMEOUT_MS = 1000;
-const MIN_TURN_TIMEOUT_MS = 20;
 
 function firstNonFinite(sums: GradientSums): string | undefined {
   if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';

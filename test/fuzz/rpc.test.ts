@@ -9,7 +9,6 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import * as protobuf from 'protobufjs';
-import Transport from 'winston-transport';
 import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
 import { queryStatus } from '../../coordinator/status-client';
 import { addLogTransport } from '../../shared/logging';
@@ -20,6 +19,7 @@ import { useBackend } from '../helpers/backends';
 import { runCli } from '../helpers/cli';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { fuzzCount, mutations } from '../helpers/fuzz';
+import { LineLog } from '../helpers/line-log';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
 
@@ -45,14 +45,6 @@ const RawClient = grpc.makeGenericClientConstructor(
   },
   'RawFuzzClient',
 );
-
-class ErrorLog extends Transport {
-  readonly entries: string[] = [];
-  override log(info: { level: string; message: string }, next: () => void): void {
-    if (info.level === 'error') this.entries.push(info.message);
-    next();
-  }
-}
 
 /** Valid encodings of each kind of message a client may send, to mutate. */
 function seeds(runId: string): Buffer[] {
@@ -88,7 +80,7 @@ describe('fuzz: every RPC of a live coordinator', function () {
   this.timeout(900_000);
   const runId = 'fuzz-run';
   let coordinator: CoordinatorHandle;
-  const errors = new ErrorLog();
+  const errors = new LineLog('error');
   let removeLog: () => void;
 
   before(async () => {
@@ -139,7 +131,7 @@ describe('fuzz: every RPC of a live coordinator', function () {
     client.close();
     const grownMiB = (process.memoryUsage().rss - rssBefore) / 2 ** 20;
     console.log(`      ${inputs.length} calls; ${cut} sessions still open after 0.5 s (joined and waiting, as a worker would); rss +${grownMiB.toFixed(0)} MiB`);
-    assert.deepEqual(errors.entries, []);
+    assert.deepEqual(errors.lines, []);
     assert.ok(grownMiB < 512, `memory grew by ${grownMiB} MiB`);
     const status = await queryStatus(`127.0.0.1:${coordinator.port}`, 5000, { token: TOKEN, tls: {} });
     assert.equal(status.runId, runId);

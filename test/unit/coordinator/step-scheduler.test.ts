@@ -9,8 +9,6 @@ import { BroadcastMode, BroadcastPolicy, fixedBroadcast } from '../../../coordin
 import { Membership } from '../../../coordinator/membership';
 import { EarlyWeights, StepScheduler } from '../../../coordinator/step-scheduler';
 import { loadMnistSample } from '../../../shared/data/mnist-sample';
-import winston from 'winston';
-import Transport from 'winston-transport';
 import { getLogger, Logger } from '../../../shared/logging';
 import { buildPreset } from '../../../shared/models/presets';
 import { evaluate } from '../../../shared/training/evaluation';
@@ -18,6 +16,7 @@ import { GradientComputer, GradientSums } from '../../../shared/training/gradien
 import { readWeights } from '../../../shared/training/weights';
 import { maxAbs, maxAbsDiff, useBackend } from '../../helpers/backends';
 import { joinWorkers } from '../../helpers/in-memory-cluster';
+import { lineLogger } from '../../helpers/line-log';
 
 const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
@@ -202,11 +201,11 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
 
   /** The scheduler's warnings are kept, to see whether a turn timed out. */
   function staggered(workers: number, broadcast = fixedBroadcast('staggered')) {
-    const warnings = new WarningLog();
-    const c = cluster(workers, { broadcast, log: winston.createLogger({ level: 'warn', transports: [warnings] }) });
+    const warnings = lineLogger('warn');
+    const c = cluster(workers, { broadcast, log: warnings.log });
     const events: string[] = [];
     for (const n of c.nodes) n.events = events;
-    return { ...c, events, warnings: warnings.entries };
+    return { ...c, events, warnings: warnings.lines };
   }
 
   it('sends the next worker its weights and shard when the one before says it holds the weights, with the same sums', async () => {
@@ -267,14 +266,6 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
     assert.deepEqual(c.warnings, ['worker w1 (memory:w1) left: disconnected']);
   });
 });
-
-class WarningLog extends Transport {
-  readonly entries: string[] = [];
-  override log(info: { message: string }, next: () => void): void {
-    this.entries.push(info.message);
-    next();
-  }
-}
 
 describe('validation on the workers', () => {
   before(() => useBackend('wasm'));
