@@ -75,9 +75,10 @@ Seconds from the fault to the coordinator dropping the worker, and to its shard 
 ${table(['fault', 'dropped after (s)', 'shard reassigned after (s)', 'logged reason'], rows)}
 
 A killed process closes its TCP connection, so the coordinator sees the stream end at once. A dead link closes nothing:
-whichever comes first drops the worker: the heartbeat timeout (no message for ${HEARTBEAT_TIMEOUT_S} s; heartbeats every 2 s, checked
-every 0.5 s) or gRPC's keepalive (a ping every 10 s that must be answered within 5 s), which reports it as a disconnect.
-Either way it is within 10 s, before the shard deadline would fire. The reason column shows which one it was in this run.`,
+the heartbeat timeout drops the worker (no message for ${HEARTBEAT_TIMEOUT_S} s; heartbeats every 2 s, checked every 0.5 s; a worker
+computing a shard may be silent for twice the shard's expected time on top, a few milliseconds for \`mlp\`), before the shard
+deadline would fire. The coordinator sends no gRPC keepalive pings of its own: a worker cannot answer them while it computes,
+so a ping timeout would drop every worker whose pass outlasts it.`,
   );
 }
 

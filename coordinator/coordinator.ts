@@ -131,7 +131,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     timeline,
     weights,
   );
-  const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log);
+  const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log, Date.now, (id) => scheduler.silenceAllowanceMs(id));
   const traffic = { sent: 0, received: 0 };
   const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, phases: () => timeline.latest });
   const history = new RunHistory(() => timeline.latest);

@@ -7,8 +7,11 @@
  * that misses several in a row is dropped, and its shard goes to the others
  * through the scheduler's `left` handler.
  *
- * A worker is silent while it computes a single pass (a shard, or one
- * micro-batch), so the timeout must stay above the slowest pass.
+ * A worker is silent while it computes a shard (its heartbeats wait on the
+ * same thread), so a worker with a shard in hand gets more time: the
+ * scheduler's allowance for it (StepScheduler.silenceAllowanceMs). Without
+ * it, a worker whose passes outlast the timeout is dropped in every step
+ * and never finishes one.
  */
 import type { Logger } from '../shared/logging';
 import type { Membership } from './membership';
@@ -21,6 +24,8 @@ export class HeartbeatMonitor {
     readonly timeoutMs: number,
     private readonly log: Logger,
     private readonly now: () => number = Date.now,
+    /** Extra silence allowed to a worker, in ms (it is computing a shard). */
+    private readonly allowanceMs: (workerId: string) => number = () => 0,
   ) {}
 
   /** How often workers should send a heartbeat so that missing one is not fatal. */
@@ -43,8 +48,11 @@ export class HeartbeatMonitor {
     const dropped: string[] = [];
     for (const m of this.membership.live()) {
       const silentMs = t - m.lastSeen;
-      if (silentMs <= this.timeoutMs) continue;
-      const reason = `missed heartbeats: silent for ${(silentMs / 1000).toFixed(1)} s (timeout ${this.timeoutMs / 1000} s)`;
+      const allowance = this.allowanceMs(m.id);
+      if (silentMs <= this.timeoutMs + allowance) continue;
+      const extra = allowance >= 1000 ? `${(allowance / 1000).toFixed(1)} s` : `${Math.round(allowance)} ms`;
+      const limit = `timeout ${this.timeoutMs / 1000} s${allowance > 0 ? ` + ${extra} for its shard` : ''}`;
+      const reason = `missed heartbeats: silent for ${(silentMs / 1000).toFixed(1)} s (${limit})`;
       this.log.warn(`worker ${m.id} (${m.link.address}) ${reason}; dropping it`);
       this.membership.leave(m.id, reason);
       m.link.close(reason);

@@ -135,9 +135,12 @@ export class StepScheduler implements GradientSource {
   private weightsVersion = 0;
   private current: Job | undefined;
   private readonly recentMsPerSample: number[] = [];
+  /** A shard's deadline while no shard has finished (nothing to scale it by): --min-shard-deadline, doubled at each miss. */
+  private unmeasuredDeadlineMs: number;
   private readonly stragglers = new StragglerPolicy();
   private lastTrainStep = 0;
-  private waitingForWorkers: (() => void) | undefined;
+  /** Whatever waits for workers to join: a step, and each shard left without a worker. */
+  private readonly waitingForWorkers = new Set<() => void>();
   private readonly turns: WeightsTurns;
   stopped = false;
   private stopReason = 'stopped';
@@ -150,6 +153,7 @@ export class StepScheduler implements GradientSource {
     private readonly earlyWeights?: EarlyWeights,
   ) {
     this.turns = new WeightsTurns(log);
+    this.unmeasuredDeadlineMs = options.minDeadlineMs;
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
       if (this.stopped) this.log.info(line);
@@ -171,7 +175,7 @@ export class StepScheduler implements GradientSource {
 
   /** Wakes a step waiting for workers (a worker joined). */
   notifyJoined(): void {
-    this.waitingForWorkers?.();
+    for (const wake of this.waitingForWorkers) wake();
   }
 
   async computeBatch(work: StepWork): Promise<GradientSums> {
@@ -325,7 +329,7 @@ export class StepScheduler implements GradientSource {
     this.stopped = true;
     this.stopReason = reason;
     this.turns.releaseAll();
-    this.waitingForWorkers?.();
+    for (const wake of this.waitingForWorkers) wake();
     this.current?.fail(new InterruptedError(reason));
   }
 
@@ -341,15 +345,42 @@ export class StepScheduler implements GradientSource {
         warned = true;
       }
       await new Promise<void>((resolve) => {
-        this.waitingForWorkers = resolve;
-        setTimeout(resolve, 1000).unref();
+        const wake = () => {
+          this.waitingForWorkers.delete(wake);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(wake, 1000);
+        timer.unref();
+        this.waitingForWorkers.add(wake);
       });
     }
   }
 
   private deadlineMs(samples: number): number {
-    const typical = this.recentMsPerSample.length > 0 ? median(this.recentMsPerSample) : 0;
-    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * typical * samples));
+    if (this.recentMsPerSample.length === 0) return this.unmeasuredDeadlineMs;
+    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * median(this.recentMsPerSample) * samples));
+  }
+
+  /**
+   * How much longer than the heartbeat timeout this worker may stay silent:
+   * a worker computes a shard on the thread that would send its heartbeats,
+   * so it says nothing until the shard is done. Twice what its shard should
+   * take at its measured speed; before it is measured, its shard's deadline.
+   * A worker that is not computing gets no allowance.
+   */
+  silenceAllowanceMs(workerId: string): number {
+    const samples = this.samplesInHand(workerId);
+    if (samples === 0) return 0;
+    const rate = this.membership.get(workerId)?.samplesPerSecond ?? 0;
+    return rate > 0 ? Math.round((2000 * samples) / rate) : this.deadlineMs(samples);
+  }
+
+  /** Samples of the shards sent to this worker and not yet answered: it computes them one after another. */
+  private samplesInHand(workerId: string): number {
+    let samples = 0;
+    for (const s of this.current?.shards ?? []) if (s.workerId === workerId && s.sentAt > 0 && s.result === undefined) samples += s.indices.length;
+    return samples;
   }
 
   /**
@@ -388,10 +419,15 @@ export class StepScheduler implements GradientSource {
     shard.sentAt = clockMs();
     this.observer?.shardSent(shard.shardId, shard.workerId, shard.sentAt);
     const attempt = shard.attempt;
-    const ms = this.deadlineMs(shard.indices.length);
+    // A shard handed to a worker that still holds others waits behind them: its deadline counts their samples too.
+    const ms = this.deadlineMs(this.samplesInHand(shard.workerId));
     shard.timer = setTimeout(() => {
       if (shard.result === undefined && shard.attempt === attempt) {
-        this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it`);
+        // With no shard time measured the deadline was a guess: the next one doubles, so workers slower than it still get through.
+        const unmeasured = this.recentMsPerSample.length === 0;
+        if (unmeasured) this.unmeasuredDeadlineMs = 2 * ms;
+        const next = unmeasured ? ` (no shard has finished yet: the next deadline is ${2 * ms} ms)` : '';
+        this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it${next}`);
         this.membership.leave(shard.workerId, `missed shard deadline (${ms} ms)`);
         member.link.close('missed shard deadline');
       }
@@ -413,7 +449,10 @@ export class StepScheduler implements GradientSource {
       void this.enoughWorkers().then(() => this.reassign(shard, why), (err) => this.current?.fail(err as Error));
       return;
     }
-    const target = pool.reduce((a, b) => (b.samplesPerSecond > a.samplesPerSecond ? b : a));
+    // The worker that would finish it first, counting what it already holds; one not yet measured counts as slow,
+    // and among those the one holding least goes first, so shards waiting for workers spread over the ones that come.
+    const finish = (m: Member) => (this.samplesInHand(m.id) + shard.indices.length) / (m.samplesPerSecond > 0 ? m.samplesPerSecond : 1e-3);
+    const target = pool.reduce((a, b) => (finish(b) < finish(a) ? b : a));
     this.log.info(`reassigning shard ${shard.shardId} of step ${this.current?.step} to ${target.id}: ${why}`);
     shard.workerId = target.id;
     shard.attempt++;

@@ -13,7 +13,7 @@ import type { ConcurrencyLimit } from '../admission';
 import { AccessPolicy, accessGuard } from './access-guard';
 import { endWithStatus } from './end-call';
 import { widenConnectionWindows, widenStreamWindow } from './flow-control';
-import { CHANNEL_OPTIONS, DatasetChunkMsg, DatasetRequestMsg, FLOW_CONTROL_WINDOW, protocol, StatusReplyMsg } from '../../shared/wire/protocol';
+import { DatasetChunkMsg, DatasetRequestMsg, FLOW_CONTROL_WINDOW, protocol, SERVER_OPTIONS, StatusReplyMsg } from '../../shared/wire/protocol';
 import { handleWorkerSession, SessionContext } from './worker-session';
 
 export interface ServerDeps {
@@ -28,7 +28,7 @@ export interface ServerDeps {
 
 export async function startGrpcServer(host: string, port: number, deps: ServerDeps): Promise<{ server: grpc.Server; port: number }> {
   const v1 = protocol();
-  const server = new grpc.Server({ ...CHANNEL_OPTIONS, interceptors: [accessGuard(deps.access, deps.log)] });
+  const server = new grpc.Server({ ...SERVER_OPTIONS, interceptors: [accessGuard(deps.access, deps.log)] });
   widenStreamWindow(server, FLOW_CONTROL_WINDOW, deps.log);
   server.addService(v1.Training.service, {
     Session: (call: Parameters<typeof handleWorkerSession>[0]) => handleWorkerSession(call, deps.session),

@@ -194,12 +194,30 @@ export function protocol(): ProtoPackage['gradfleet']['v1'] {
  */
 export const FLOW_CONTROL_WINDOW = 16 * 2 ** 20;
 
-export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+/**
+ * The coordinator's server: no keepalive pings of its own. A worker answers
+ * nothing while it computes (pings included: one thread does both), so a
+ * ping timeout would drop every worker whose pass outlasts it; the
+ * heartbeat monitor, which knows who is computing, detects dead workers
+ * instead. It still answers the workers' pings.
+ */
+export const SERVER_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
   'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
-  'grpc.keepalive_time_ms': 10_000,
-  'grpc.keepalive_timeout_ms': 5_000,
   'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
+};
+
+/**
+ * Clients' channels (workers, `status`): a keepalive ping every 10 s
+ * detects a coordinator behind a dead link. The ping's timer can fire only
+ * between two of the worker's passes, and then before the answer that came
+ * meanwhile is read, so the timeout must outlast a pass: 20 s, gRPC's own
+ * default.
+ */
+export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
+  ...SERVER_OPTIONS,
+  'grpc.keepalive_time_ms': 10_000,
+  'grpc.keepalive_timeout_ms': 20_000,
 };
 
 const DTYPE_NAMES: Record<WireDType, DTypeName> = {

@@ -15,7 +15,7 @@ import { evaluate } from '../../../shared/training/evaluation';
 import { GradientComputer, GradientSums } from '../../../shared/training/gradient-step';
 import { readWeights } from '../../../shared/training/weights';
 import { maxAbs, maxAbsDiff, useBackend } from '../../helpers/backends';
-import { joinWorkers } from '../../helpers/in-memory-cluster';
+import { Fault, joinWorkers } from '../../helpers/in-memory-cluster';
 import { lineLogger } from '../../helpers/line-log';
 
 const data = loadMnistSample();
@@ -41,6 +41,15 @@ function cluster(workers: number, { minDeadlineMs = 60_000, microBatch = 0, equa
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
   const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
   return { model, membership, scheduler, nodes, reference };
+}
+
+/** Resolves once `condition` holds, polling; rejects if it has not within `ms`. */
+async function until(condition: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function assertSameSums(got: GradientSums, want: GradientSums): void {
@@ -89,6 +98,40 @@ describe('the step scheduler', () => {
     assert.equal(c.membership.get(c.nodes[0].member.id), undefined);
     assert.equal(c.nodes[0].closedWith, 'missed shard deadline');
     assert.equal(c.nodes[1].computed.length, 2);
+  });
+
+  it('doubles the deadline at each miss while no shard has finished, so workers slower than the first guess get through', async () => {
+    const warnings = lineLogger('warn');
+    const c = cluster(1, { minDeadlineMs: 50, log: warnings.log });
+    const join = (fault: Fault) => {
+      const [w] = joinWorkers(1, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
+      w.fault = fault;
+      c.scheduler.notifyJoined();
+    };
+    const said = (pattern: RegExp) => until(() => warnings.lines.some((l) => pattern.test(l))).catch(() => assert.fail(`never said ${pattern}; said:\n${warnings.lines.join('\n')}`));
+    c.nodes[0].fault = 'silent';
+    const pending = c.scheduler.computeBatch(work);
+    await said(/^worker w1 missed the 50 ms deadline for shard 0 of step 0; dropping it \(no shard has finished yet: the next deadline is 100 ms\)$/);
+    join('silent');
+    await said(/^worker w2 missed the 100 ms deadline for shard 0 of step 0; dropping it \(no shard has finished yet: the next deadline is 200 ms\)$/);
+    join('none');
+    assertSameSums(await pending, c.reference);
+  });
+
+  it('spreads shards waiting for workers over the workers that come, instead of piling them on the first', async () => {
+    const c = cluster(2);
+    for (const n of c.nodes) n.fault = 'silent';
+    const pending = c.scheduler.computeBatch(work);
+    await until(() => c.nodes.every((n) => n.events.length > 0));
+    for (const n of c.nodes) c.membership.leave(n.member.id, 'test');
+    const comers = joinWorkers(2, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
+    for (const n of comers) n.fault = 'silent';
+    c.scheduler.notifyJoined();
+    const assigned = () => comers.map((n) => n.events.filter((e) => / shard /.test(e)).length);
+    await until(() => assigned().reduce((a, b) => a + b) === 2);
+    assert.deepEqual(assigned(), [1, 1]);
+    c.scheduler.stop('test over');
+    await assert.rejects(pending);
   });
 
   it('rejects a gradient with NaN and recomputes the shard elsewhere', async () => {
