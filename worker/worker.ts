@@ -150,6 +150,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
     let weights: WeightsReceiver | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
+    let ended = false;
+    session.on('status', () => (ended = true));
     try {
       for await (const msg of session as AsyncIterable<CoordinatorMessage>) {
         switch (msg.body) {
@@ -181,6 +183,10 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             break;
           }
           case 'assignment': {
+            // A shard queued before the coordinator ended this session (it dropped this worker) is not worth a pass,
+            // which can take seconds: one turn of the event loop first reads the session's end, if it came.
+            await new Promise((resolve) => setImmediate(resolve));
+            if (ended) break;
             const times = { weightsReceived: state!.weightsArrivedAt, assigned: clockMs(), computeStart: 0, computeEnd: 0, sent: 0 };
             if (msg.assignment!.task === 'TASK_VALIDATE') validateAndSend(session, state!, msg.assignment!, times, log);
             // Awaited: the next message (new weights) waits until this shard's backward pass is done.
