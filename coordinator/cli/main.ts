@@ -18,6 +18,7 @@ import { CONNECTION_OPTIONS, COORDINATOR_OPTIONS, OptionSpec, TRAINING_OPTIONS, 
 import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
+import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
 import { ConfigError, InterruptedError, isUserError, oneLineMessage } from '../../shared/errors';
 import { configureLogging } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
@@ -79,7 +80,7 @@ function buildProgram(): Command {
     const v = resolveCommandOptions(workerCmd, WORKER_OPTIONS);
     configureLogging({ level: v.logLevel as 'info', format: v.logFormat as 'human' });
     const worker = workerModule().startWorker({
-      coordinator: v.coordinator as string,
+      coordinator: checkCoordinatorAddress(v.coordinator as string),
       backend: v.backend as 'auto',
       gpu: v.gpu as number | undefined,
       dataDir: v.dataDir as string,
@@ -112,7 +113,7 @@ function buildProgram(): Command {
   addTableOptions(statusCmd, CONNECTION_OPTIONS).action(async () => {
     const v = resolveCommandOptions(statusCmd, CONNECTION_OPTIONS);
     const flags = statusCmd.opts<{ coordinator: string; json?: boolean }>();
-    const s = await queryStatus(flags.coordinator, 5000, compileConnectionSecurity(v));
+    const s = await queryStatus(checkCoordinatorAddress(flags.coordinator), 5000, compileConnectionSecurity(v));
     process.stdout.write(flags.json ? `${JSON.stringify(s)}\n` : `${formatStatus(s)}\n`);
   });
 

@@ -127,6 +127,8 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
     expectOneLineError(runCli(['local', '--workers', '1', '--compress', 'topk', '--micro-batch', '16', '--epochs', '1']), /--micro-batch \(deterministic sums\) and --compress topk exclude each other/));
   it('a top-k ratio outside (0, 1]', () => expectOneLineError(runCli(['local', '--compress', 'topk', '--topk-ratio', '1.5']), /--topk-ratio .*1\.5/));
 
+  it('a worker given a coordinator address without a port', () =>
+    expectOneLineError(runCli(['worker', '--coordinator', 'coordinator-host']), /--coordinator: 'coordinator-host' is not HOST:PORT/));
   it('evaluate on a directory without a model', () => expectOneLineError(runCli(['evaluate', '--checkpoint', tmpDir()]), /no model\.json here/));
 });
 
