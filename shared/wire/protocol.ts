@@ -209,10 +209,10 @@ export const SERVER_OPTIONS: grpc.ChannelOptions = {
 
 /**
  * Clients' channels (workers, `status`): a keepalive ping every 10 s
- * detects a coordinator behind a dead link. The ping's timer can fire only
- * between two of the worker's passes, and then before the answer that came
- * meanwhile is read, so the timeout must outlast a pass: 20 s, gRPC's own
- * default.
+ * detects a coordinator behind a dead link, with gRPC's default 20 s
+ * timeout. A worker in a long pass reads the answer once the pass ends;
+ * 52 s passes (the pure-JS cpu backend, keras-cnn at batch 128) ran
+ * without a drop.
  */
 export const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   ...SERVER_OPTIONS,
