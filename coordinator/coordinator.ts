@@ -131,7 +131,11 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     timeline,
     weights,
   );
-  const heartbeats = new HeartbeatMonitor(membership, o.heartbeatTimeout * 1000, log, Date.now, (id) => scheduler.silenceAllowanceMs(id));
+  const heartbeats = new HeartbeatMonitor(
+    membership,
+    { timeoutMs: o.heartbeatTimeout * 1000, allowanceMs: (id) => scheduler.silenceAllowanceMs(id) },
+    log,
+  );
   const traffic = { sent: 0, received: 0 };
   const metrics = new CoordinatorMetrics({ liveWorkers: () => membership.live().length, traffic, phases: () => timeline.latest });
   const history = new RunHistory(() => timeline.latest);

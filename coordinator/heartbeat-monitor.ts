@@ -16,17 +16,30 @@
 import type { Logger } from '../shared/logging';
 import type { Membership } from './membership';
 
+export interface HeartbeatOptions {
+  /** Silence after which a worker holding no shard is dropped. */
+  timeoutMs: number;
+  /** Extra silence allowed to a worker, in ms (it is computing a shard). */
+  allowanceMs?: (workerId: string) => number;
+  /** The clock; tests pass their own. */
+  now?: () => number;
+}
+
 export class HeartbeatMonitor {
+  readonly timeoutMs: number;
+  private readonly allowanceMs: (workerId: string) => number;
+  private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly membership: Membership,
-    readonly timeoutMs: number,
+    options: HeartbeatOptions,
     private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-    /** Extra silence allowed to a worker, in ms (it is computing a shard). */
-    private readonly allowanceMs: (workerId: string) => number = () => 0,
-  ) {}
+  ) {
+    this.timeoutMs = options.timeoutMs;
+    this.allowanceMs = options.allowanceMs ?? (() => 0);
+    this.now = options.now ?? Date.now;
+  }
 
   /** How often workers should send a heartbeat so that missing one is not fatal. */
   get intervalMs(): number {

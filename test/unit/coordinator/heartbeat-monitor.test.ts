@@ -24,7 +24,7 @@ describe('the heartbeat monitor', () => {
     const sizes = model.trainableWeights.map((w) => w.read().size);
     const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs: 600_000, microBatch: 0, equalShards, gradientSizes: sizes }, log);
     const nodes = joinWorkers(workers, membership, scheduler, model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
-    const monitor = new HeartbeatMonitor(membership, 10_000, log, () => clock, (id) => scheduler.silenceAllowanceMs(id));
+    const monitor = new HeartbeatMonitor(membership, { timeoutMs: 10_000, now: () => clock, allowanceMs: (id) => scheduler.silenceAllowanceMs(id) }, log);
     return { membership, scheduler, nodes, monitor, advance: (ms: number) => (clock += ms) };
   }
 
@@ -108,7 +108,7 @@ describe('the heartbeat monitor', () => {
   });
 
   it('asks workers for heartbeats often enough that one lost heartbeat is not fatal', () => {
-    assert.ok(new HeartbeatMonitor(new Membership(1), 10_000, log).intervalMs * 3 < 10_000);
-    assert.ok(new HeartbeatMonitor(new Membership(1), 400, log).intervalMs * 3 < 400);
+    assert.ok(new HeartbeatMonitor(new Membership(1), { timeoutMs: 10_000 }, log).intervalMs * 3 < 10_000);
+    assert.ok(new HeartbeatMonitor(new Membership(1), { timeoutMs: 400 }, log).intervalMs * 3 < 400);
   });
 });
