@@ -32,6 +32,7 @@ export function compileCoordinatorOptions(v: OptionValues, localWorkers?: number
     shardSizing: v.shardSizing as CoordinatorOptions['shardSizing'],
     broadcast: v.broadcast as CoordinatorOptions['broadcast'],
     minShardDeadline: v.minShardDeadline as number,
+    firstShardDeadline: v.firstShardDeadline as number,
     heartbeatTimeout: v.heartbeatTimeout as number,
     security: compileConnectionSecurity(v),
     insecure: v.insecure as boolean,

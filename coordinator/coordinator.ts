@@ -51,6 +51,8 @@ export interface CoordinatorOptions extends TrainingOptions {
   broadcast: 'together' | 'staggered' | 'auto';
   /** Seconds. */
   minShardDeadline: number;
+  /** Seconds, before any shard has finished. */
+  firstShardDeadline: number;
   /** Seconds of silence after which a worker is dropped. */
   heartbeatTimeout: number;
   security: ConnectionSecurity;
@@ -124,6 +126,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
       equalShards: o.shardSizing === 'equal',
       broadcast: broadcastPolicy(o.broadcast, log, broadcastTrials),
       minDeadlineMs: o.minShardDeadline * 1000,
+      firstDeadlineMs: o.firstShardDeadline * 1000,
       microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => elementCount(s.shape)),
     },

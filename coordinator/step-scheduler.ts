@@ -29,7 +29,6 @@
  */
 import { InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
-import { median } from '../shared/median';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
@@ -37,6 +36,7 @@ import { addGradient, addSums, emptySums, indexOfNonFinite } from '../shared/tra
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
 import type { Member, Membership } from './membership';
+import { ShardDeadlines } from './shard-deadlines';
 import { planShards } from './shard-planner';
 import { StragglerPolicy } from './straggler-policy';
 import { WeightsTurns } from './weights-turns';
@@ -82,6 +82,8 @@ export interface SchedulerOptions {
   deadlineFactor: number;
   /** ... but never less than this. */
   minDeadlineMs: number;
+  /** The deadline before any shard has finished (nothing to scale it by yet; first passes warm up). */
+  firstDeadlineMs: number;
   /** Ignore measured throughput and cut equal shards. */
   equalShards?: boolean;
   /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
@@ -134,9 +136,7 @@ export class StepScheduler implements GradientSource {
   lastWorkerCount = 0;
   private weightsVersion = 0;
   private current: Job | undefined;
-  private readonly recentMsPerSample: number[] = [];
-  /** A shard's deadline while no shard has finished (nothing to scale it by): --min-shard-deadline, doubled at each miss. */
-  private unmeasuredDeadlineMs: number;
+  private readonly deadlines: ShardDeadlines;
   private readonly stragglers = new StragglerPolicy();
   private lastTrainStep = 0;
   /** Whatever waits for workers to join: a step, and each shard left without a worker. */
@@ -153,7 +153,7 @@ export class StepScheduler implements GradientSource {
     private readonly earlyWeights?: EarlyWeights,
   ) {
     this.turns = new WeightsTurns(log);
-    this.unmeasuredDeadlineMs = options.minDeadlineMs;
+    this.deadlines = new ShardDeadlines({ factor: options.deadlineFactor, minMs: options.minDeadlineMs, firstMs: options.firstDeadlineMs });
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
       if (this.stopped) this.log.info(line);
@@ -284,9 +284,7 @@ export class StepScheduler implements GradientSource {
     const doneAt = clockMs();
     this.observer?.shardDone(r, doneAt);
     if (r.task === 'train') {
-      // Validation is forward-only: faster per sample, so it would flatter the throughput estimates.
-      this.recentMsPerSample.push(r.computeMs / Math.max(1, r.sums.count));
-      if (this.recentMsPerSample.length > 50) this.recentMsPerSample.shift();
+      this.deadlines.record(r.computeMs, r.sums.count);
       this.membership.recordShard(r.workerId, r.sums.count, r.computeMs / 1000, doneAt - shard.sentAt);
     }
     const complete = this.addUp(cur, arrived);
@@ -357,23 +355,9 @@ export class StepScheduler implements GradientSource {
     }
   }
 
-  private deadlineMs(samples: number): number {
-    if (this.recentMsPerSample.length === 0) return this.unmeasuredDeadlineMs;
-    return Math.max(this.options.minDeadlineMs, Math.round(this.options.deadlineFactor * median(this.recentMsPerSample) * samples));
-  }
-
-  /**
-   * How much longer than the heartbeat timeout this worker may stay silent:
-   * a worker computes a shard on the thread that would send its heartbeats,
-   * so it says nothing until the shard is done. Twice what its shard should
-   * take at its measured speed; before it is measured, its shard's deadline.
-   * A worker that is not computing gets no allowance.
-   */
+  /** How much longer than the heartbeat timeout this worker may stay silent (see ShardDeadlines). */
   silenceAllowanceMs(workerId: string): number {
-    const samples = this.samplesInHand(workerId);
-    if (samples === 0) return 0;
-    const rate = this.membership.get(workerId)?.samplesPerSecond ?? 0;
-    return rate > 0 ? Math.round((2000 * samples) / rate) : this.deadlineMs(samples);
+    return this.deadlines.silenceAllowanceMs(this.samplesInHand(workerId), this.membership.get(workerId)?.samplesPerSecond ?? 0);
   }
 
   /** Samples of the shards sent to this worker and not yet answered: it computes them one after another. */
@@ -420,13 +404,11 @@ export class StepScheduler implements GradientSource {
     this.observer?.shardSent(shard.shardId, shard.workerId, shard.sentAt);
     const attempt = shard.attempt;
     // A shard handed to a worker that still holds others waits behind them: its deadline counts their samples too.
-    const ms = this.deadlineMs(this.samplesInHand(shard.workerId));
+    const ms = this.deadlines.forSamples(this.samplesInHand(shard.workerId));
     shard.timer = setTimeout(() => {
       if (shard.result === undefined && shard.attempt === attempt) {
-        // With no shard time measured the deadline was a guess: the next one doubles, so workers slower than it still get through.
-        const unmeasured = this.recentMsPerSample.length === 0;
-        if (unmeasured) this.unmeasuredDeadlineMs = 2 * ms;
-        const next = unmeasured ? ` (no shard has finished yet: the next deadline is ${2 * ms} ms)` : '';
+        const guess = this.deadlines.missed(ms);
+        const next = guess !== undefined ? ` (no shard has finished yet: the next deadline is ${guess} ms)` : '';
         this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it${next}`);
         this.membership.leave(shard.workerId, `missed shard deadline (${ms} ms)`);
         member.link.close('missed shard deadline');

@@ -129,7 +129,14 @@ export const COORDINATOR_OPTIONS: readonly OptionSpec[] = [
   },
   { key: 'shardSizing', type: 'string', default: 'throughput', choices: ['throughput', 'equal'], description: 'shard sizes: in proportion to each worker’s measured samples/s, or equal' },
   { key: 'shardDeadlineFactor', type: 'number', default: 5, min: 1, description: 'a shard may take this multiple of the median shard time' },
-  { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned; until a shard has finished, doubled at each miss' },
+  { key: 'minShardDeadline', type: 'number', default: 10, above: 0, description: 'seconds a shard may always take before it is reassigned, once shard times are measured' },
+  {
+    key: 'firstShardDeadline',
+    type: 'number',
+    default: 120,
+    above: 0,
+    description: 'seconds a shard may take before any shard has finished (first passes warm up: a GPU backend compiles its kernels); doubled at each miss',
+  },
   { key: 'heartbeatTimeout', type: 'number', default: 8, above: 0, description: 'seconds of silence after which a worker is dropped and its shard reassigned; a worker computing a shard gets twice its expected compute time on top' },
 ];
 

@@ -24,6 +24,8 @@ const work = { step: 0, epoch: 0, indices, seed: 5 };
 
 interface ClusterOptions {
   minDeadlineMs?: number;
+  /** The first steps' deadline; minDeadlineMs when absent. */
+  firstDeadlineMs?: number;
   microBatch?: number;
   equalShards?: boolean;
   earlyWeights?: EarlyWeights;
@@ -31,11 +33,11 @@ interface ClusterOptions {
   log?: Logger;
 }
 
-function cluster(workers: number, { minDeadlineMs = 60_000, microBatch = 0, equalShards = false, earlyWeights, broadcast, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
+function cluster(workers: number, { minDeadlineMs = 60_000, firstDeadlineMs = minDeadlineMs, microBatch = 0, equalShards = false, earlyWeights, broadcast, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, microBatch, equalShards, broadcast, gradientSizes: sizes };
+  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, firstDeadlineMs, microBatch, equalShards, broadcast, gradientSizes: sizes };
   const scheduler = new StepScheduler(membership, options, log, undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
@@ -116,6 +118,28 @@ describe('the step scheduler', () => {
     await said(/^worker w2 missed the 100 ms deadline for shard 0 of step 0; dropping it \(no shard has finished yet: the next deadline is 200 ms\)$/);
     join('none');
     assertSameSums(await pending, c.reference);
+  });
+
+  it('gives shards the first deadline until one has finished, then the measured one, at least the minimum', async () => {
+    const warnings = lineLogger('warn');
+    const c = cluster(1, { minDeadlineMs: 100, firstDeadlineMs: 60_000, log: warnings.log });
+    const join = (fault: Fault) => {
+      const [w] = joinWorkers(1, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
+      w.fault = fault;
+      c.scheduler.notifyJoined();
+      return w;
+    };
+    c.nodes[0].fault = 'silent';
+    const step0 = c.scheduler.computeBatch(work);
+    await until(() => c.nodes[0].events.some((e) => e.includes('shard')));
+    assert.equal(c.scheduler.silenceAllowanceMs(c.nodes[0].member.id), 60_000, 'nothing measured yet: the first deadline');
+    c.membership.leave(c.nodes[0].member.id, 'test');
+    join('none');
+    await step0;
+    const silent = join('silent');
+    assertSameSums(await c.scheduler.computeBatch({ ...work, step: 1 }), c.reference);
+    const missed = warnings.lines.filter((l) => l.startsWith(`worker ${silent.member.id} missed`));
+    assert.deepEqual(missed, [`worker ${silent.member.id} missed the 100 ms deadline for shard 1 of step 1; dropping it`]);
   });
 
   it('spreads shards waiting for workers over the workers that come, instead of piling them on the first', async () => {
@@ -200,7 +224,7 @@ describe('the step scheduler', () => {
 
   it('pauses while fewer than min-workers are connected, and goes on when they join', async () => {
     const c = cluster(0);
-    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, microBatch: 0, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
+    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, firstDeadlineMs: 60_000, microBatch: 0, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
     let done = false;
     const pending = scheduler.computeBatch(work).then((s) => ((done = true), s));
     await new Promise((r) => setTimeout(r, 100));
