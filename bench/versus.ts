@@ -30,11 +30,13 @@ const otherCli = path.resolve(other, 'dist/coordinator/cli/main.js');
 if (!fs.existsSync(otherCli)) program.error(`bench:versus: ${otherCli} does not exist; build the other checkout first`);
 
 const steady = (r: Run) => r.summary.steady_samples_per_second as number;
-/** A cluster run's step phases; one process has only its step and update times. */
+/** A cluster run's step phases and its coordinator's CPU per step; one process has only its step and update times. */
 const phases = (r: Run) => {
   const p = r.summary.phases_ms as Record<string, number> | undefined;
   if (p === undefined) return `step ${Number(r.summary.step_ms).toFixed(2)}, apply ${Number(r.summary.apply_ms).toFixed(2)}`;
-  return PHASE_NAMES.filter((k) => p[k] >= 0.05).map((k) => `${k} ${p[k].toFixed(2)}`).join(', ');
+  const cpu = r.summary.coordinator_cpu_ms as number | undefined;
+  const shown = PHASE_NAMES.filter((k) => p[k] >= 0.05).map((k) => `${k} ${p[k].toFixed(2)}`);
+  return [...shown, ...(cpu === undefined ? [] : [`coordinator CPU ${cpu.toFixed(2)}`])].join(', ');
 };
 
 const rows: string[][] = [];
