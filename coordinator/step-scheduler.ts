@@ -91,6 +91,8 @@ export interface SchedulerOptions {
   gradientSizes: number[];
   /** Whether a training step sends each worker its weights after the one before holds them (--broadcast); all at once when absent. */
   broadcast?: BroadcastPolicy;
+  /** A staggered step's shortest wait for a worker's word before the next one's turn (WeightsTurns' 20 ms when absent). */
+  minTurnTimeoutMs?: number;
 }
 
 interface PendingShard {
@@ -152,7 +154,7 @@ export class StepScheduler implements GradientSource {
     private readonly observer?: StepObserver,
     private readonly earlyWeights?: EarlyWeights,
   ) {
-    this.turns = new WeightsTurns(log);
+    this.turns = new WeightsTurns(log, options.minTurnTimeoutMs);
     this.deadlines = new ShardDeadlines({ factor: options.deadlineFactor, minMs: options.minDeadlineMs, firstMs: options.firstDeadlineMs });
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;

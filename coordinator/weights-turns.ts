@@ -30,7 +30,11 @@ export class WeightsTurns {
   private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
   private readonly acks = new Map<string, WeightsAcks>();
 
-  constructor(private readonly log: Logger) {}
+  constructor(
+    private readonly log: Logger,
+    /** The shortest wait once some worker has answered. */
+    private readonly minTimeoutMs = MIN_TURN_TIMEOUT_MS,
+  ) {}
 
   /** A worker says it holds training weights `version`: the turn waiting on it ends. */
   loaded(workerId: string, version: number): void {
@@ -89,6 +93,6 @@ export class WeightsTurns {
   private timeoutMs(acks: WeightsAcks): number {
     const waits = acks.recentMs.length > 0 ? acks.recentMs : [...this.acks.values()].flatMap((a) => a.recentMs);
     if (waits.length === 0) return FIRST_TURN_TIMEOUT_MS;
-    return Math.max(MIN_TURN_TIMEOUT_MS, 4 * median(waits));
+    return Math.max(this.minTimeoutMs, 4 * median(waits));
   }
 }

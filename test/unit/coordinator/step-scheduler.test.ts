@@ -30,14 +30,15 @@ interface ClusterOptions {
   equalShards?: boolean;
   earlyWeights?: EarlyWeights;
   broadcast?: BroadcastPolicy;
+  minTurnTimeoutMs?: number;
   log?: Logger;
 }
 
-function cluster(workers: number, { minDeadlineMs = 60_000, firstDeadlineMs = minDeadlineMs, microBatch = 0, equalShards = false, earlyWeights, broadcast, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
+function cluster(workers: number, { minDeadlineMs = 60_000, firstDeadlineMs = minDeadlineMs, microBatch = 0, equalShards = false, earlyWeights, broadcast, minTurnTimeoutMs, log = getLogger({ component: 'test' }) }: ClusterOptions = {}) {
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, firstDeadlineMs, microBatch, equalShards, broadcast, gradientSizes: sizes };
+  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, firstDeadlineMs, microBatch, equalShards, broadcast, minTurnTimeoutMs, gradientSizes: sizes };
   const scheduler = new StepScheduler(membership, options, log, undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
@@ -266,17 +267,22 @@ describe('the step scheduler', () => {
 describe('a step with --broadcast staggered (each worker’s weights once the one before holds its own)', () => {
   before(() => useBackend('wasm'));
 
-  /** The scheduler's warnings are kept, to see whether a turn timed out. */
-  function staggered(workers: number, broadcast = fixedBroadcast('staggered')) {
+  /**
+   * The scheduler's warnings are kept, to see whether a turn timed out.
+   * Tests that follow the order of turns raise the shortest turn: on a busy
+   * host a 20 ms timer can fire before an in-memory worker's word, which
+   * comes a turn of the event loop after another worker's whole pass.
+   */
+  function staggered(workers: number, { broadcast = fixedBroadcast('staggered'), minTurnTimeoutMs }: { broadcast?: BroadcastPolicy; minTurnTimeoutMs?: number } = {}) {
     const warnings = lineLogger('warn');
-    const c = cluster(workers, { broadcast, log: warnings.log });
+    const c = cluster(workers, { broadcast, minTurnTimeoutMs, log: warnings.log });
     const events: string[] = [];
     for (const n of c.nodes) n.events = events;
     return { ...c, events, warnings: warnings.lines };
   }
 
   it('sends the next worker its weights and shard when the one before says it holds the weights, with the same sums', async () => {
-    const c = staggered(3);
+    const c = staggered(3, { minTurnTimeoutMs: 60_000 });
     assertSameSums(await c.scheduler.computeBatch(work), c.reference);
     assert.deepEqual(c.events, ['w1 weights 0', 'w1 shard 0', 'w1 holds 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0', 'w3 weights 0', 'w3 shard 2', 'w3 holds 0']);
     assert.deepEqual(c.warnings, []);
@@ -311,7 +317,7 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
       modeFor: (workers) => (told.push(`${workers} workers`), modes[asked++]),
       stepTook: (mode, workers, ms) => told.push(`${mode} step of ${workers} workers took ${ms >= 0 ? 'some' : 'negative'} ms`),
     };
-    const c = staggered(2, policy);
+    const c = staggered(2, { broadcast: policy, minTurnTimeoutMs: 60_000 });
     assertSameSums(await c.scheduler.computeBatch(work), c.reference);
     assert.deepEqual(c.events.splice(0), ['w1 weights 0', 'w1 shard 0', 'w1 holds 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0']);
     c.scheduler.setWeightsVersion(1);
@@ -323,7 +329,7 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
   });
 
   it('hands the turn on when the worker it waits for leaves, and its shard goes to another worker', async () => {
-    const c = staggered(3);
+    const c = staggered(3, { minTurnTimeoutMs: 60_000 });
     c.nodes[0].fault = 'silent';
     const pending = c.scheduler.computeBatch(work);
     setTimeout(() => c.membership.leave(c.nodes[0].member.id, 'disconnected'), 50);
