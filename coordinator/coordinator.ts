@@ -122,11 +122,9 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     membership,
     {
       minWorkers: o.minWorkers,
-      deadlineFactor: o.shardDeadlineFactor,
       equalShards: o.shardSizing === 'equal',
       broadcast: broadcastPolicy(o.broadcast, log, broadcastTrials),
-      minDeadlineMs: o.minShardDeadline * 1000,
-      firstDeadlineMs: o.firstShardDeadline * 1000,
+      deadlines: { factor: o.shardDeadlineFactor, minMs: o.minShardDeadline * 1000, firstMs: o.firstShardDeadline * 1000 },
       microBatch: o.microBatch,
       gradientSizes: gradientSpecs.map((s) => elementCount(s.shape)),
     },

@@ -36,7 +36,7 @@ import { addGradient, addSums, emptySums, indexOfNonFinite } from '../shared/tra
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
 import type { Member, Membership } from './membership';
-import { ShardDeadlines } from './shard-deadlines';
+import { ShardDeadlineOptions, ShardDeadlines } from './shard-deadlines';
 import { planShards } from './shard-planner';
 import { StragglerPolicy } from './straggler-policy';
 import { WeightsTurns } from './weights-turns';
@@ -78,12 +78,8 @@ export interface EarlyWeights {
 
 export interface SchedulerOptions {
   minWorkers: number;
-  /** A shard may take this multiple of its median expected time (per sample) before it is reassigned. */
-  deadlineFactor: number;
-  /** ... but never less than this. */
-  minDeadlineMs: number;
-  /** The deadline before any shard has finished (nothing to scale it by yet; first passes warm up). */
-  firstDeadlineMs: number;
+  /** When a shard is reassigned, and how long a worker computing one may be silent. */
+  deadlines: ShardDeadlineOptions;
   /** Ignore measured throughput and cut equal shards. */
   equalShards?: boolean;
   /** Deterministic runs: shards start on multiples of this, and sums are float64 (0 = off). */
@@ -155,7 +151,7 @@ export class StepScheduler implements GradientSource {
     private readonly earlyWeights?: EarlyWeights,
   ) {
     this.turns = new WeightsTurns(log, options.minTurnTimeoutMs);
-    this.deadlines = new ShardDeadlines({ factor: options.deadlineFactor, minMs: options.minDeadlineMs, firstMs: options.firstDeadlineMs });
+    this.deadlines = new ShardDeadlines(options.deadlines);
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
       if (this.stopped) this.log.info(line);
@@ -175,7 +171,7 @@ export class StepScheduler implements GradientSource {
     if (this.membership.get(workerId) !== undefined) this.turns.loaded(workerId, version);
   }
 
-  /** Wakes a step waiting for workers (a worker joined). */
+  /** Wakes whatever waits for workers (a worker joined). */
   notifyJoined(): void {
     for (const wake of this.waitingForWorkers) wake();
   }
@@ -329,7 +325,7 @@ export class StepScheduler implements GradientSource {
     this.stopped = true;
     this.stopReason = reason;
     this.turns.releaseAll();
-    for (const wake of this.waitingForWorkers) wake();
+    this.notifyJoined();
     this.current?.fail(new InterruptedError(reason));
   }
 

@@ -17,12 +17,12 @@ import { tokenMetadata } from '../shared/security/token';
 import { clockMs } from '../shared/observability/clock';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { evaluate } from '../shared/training/evaluation';
-import { CHANNEL_OPTIONS, CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType, WorkerMessage } from '../shared/wire/protocol';
+import { CHANNEL_OPTIONS, CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType } from '../shared/wire/protocol';
 import { TopKCompressor } from '../shared/wire/top-k';
 import { backoffDelay } from './backoff';
 import { obtainDataset } from './dataset-cache';
 import type { RunState } from './run-state';
-import { computeAndSend, gradientSizes, handedOver, validateAndSend, writeAll } from './shard-work';
+import { computeAndSend, gradientSizes, handedOver, Session, validateAndSend, writeAll } from './shard-work';
 import { WeightsReceiver } from './weights-receiver';
 
 export interface WorkerOptions {
@@ -64,13 +64,13 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   const v1 = protocol();
   const security = o.security ?? { token: undefined, tls: {} };
   const client = new v1.Training(o.coordinator, channelCredentials(security.tls), CHANNEL_OPTIONS) as unknown as {
-    Session(metadata: grpc.Metadata): grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage>;
+    Session(metadata: grpc.Metadata): Session;
     FetchDataset(req: { runId: string; sha256: string }, metadata: grpc.Metadata): grpc.ClientReadableStream<DatasetChunkMsg>;
     close(): void;
   };
   const credentials = () => tokenMetadata(new grpc.Metadata(), security.token);
   let stopped = false;
-  let call: grpc.ClientDuplexStream<WorkerMessage, CoordinatorMessage> | undefined;
+  let call: Session | undefined;
   let state: RunState | undefined;
   let backendName: string | undefined;
 

@@ -22,7 +22,7 @@ describe('the heartbeat monitor', () => {
     const membership = new Membership(8, () => clock);
     const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
     const sizes = model.trainableWeights.map((w) => w.read().size);
-    const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlineFactor: 5, minDeadlineMs: 600_000, firstDeadlineMs: 600_000, microBatch: 0, equalShards, gradientSizes: sizes }, log);
+    const scheduler = new StepScheduler(membership, { minWorkers: 1, deadlines: { factor: 5, minMs: 600_000, firstMs: 600_000 }, microBatch: 0, equalShards, gradientSizes: sizes }, log);
     const nodes = joinWorkers(workers, membership, scheduler, model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
     const monitor = new HeartbeatMonitor(membership, { timeoutMs: 10_000, now: () => clock, allowanceMs: (id) => scheduler.silenceAllowanceMs(id) }, log);
     return { membership, scheduler, nodes, monitor, advance: (ms: number) => (clock += ms) };

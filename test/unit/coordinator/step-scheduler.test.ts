@@ -38,12 +38,19 @@ function cluster(workers: number, { minDeadlineMs = 60_000, firstDeadlineMs = mi
   const model = buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 9 });
   const membership = new Membership(16);
   const sizes = model.trainableWeights.map((w) => w.read().size);
-  const options = { minWorkers: 1, deadlineFactor: 5, minDeadlineMs, firstDeadlineMs, microBatch, equalShards, broadcast, minTurnTimeoutMs, gradientSizes: sizes };
+  const options = { minWorkers: 1, deadlines: { factor: 5, minMs: minDeadlineMs, firstMs: firstDeadlineMs }, microBatch, equalShards, broadcast, minTurnTimeoutMs, gradientSizes: sizes };
   const scheduler = new StepScheduler(membership, options, log, undefined, earlyWeights);
   const replica = () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 });
   const nodes = joinWorkers(workers, membership, scheduler, model, replica, data, microBatch);
   const reference = new GradientComputer(model, data.train, data.shape, { numClasses: 10, microBatch }).compute({ indices, seed: 5 });
-  return { model, membership, scheduler, nodes, reference };
+  /** More workers join, with this fault, and the scheduler is told. */
+  const join = (count: number, fault: Fault) => {
+    const comers = joinWorkers(count, membership, scheduler, model, replica, data, microBatch);
+    for (const w of comers) w.fault = fault;
+    scheduler.notifyJoined();
+    return comers;
+  };
+  return { model, membership, scheduler, nodes, reference, join };
 }
 
 /** Resolves once `condition` holds, polling; rejects if it has not within `ms`. */
@@ -106,38 +113,27 @@ describe('the step scheduler', () => {
   it('doubles the deadline at each miss while no shard has finished, so workers slower than the first guess get through', async () => {
     const warnings = lineLogger('warn');
     const c = cluster(1, { minDeadlineMs: 50, log: warnings.log });
-    const join = (fault: Fault) => {
-      const [w] = joinWorkers(1, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
-      w.fault = fault;
-      c.scheduler.notifyJoined();
-    };
     const said = (pattern: RegExp) => until(() => warnings.lines.some((l) => pattern.test(l))).catch(() => assert.fail(`never said ${pattern}; said:\n${warnings.lines.join('\n')}`));
     c.nodes[0].fault = 'silent';
     const pending = c.scheduler.computeBatch(work);
     await said(/^worker w1 missed the 50 ms deadline for shard 0 of step 0; dropping it \(no shard has finished yet: the next deadline is 100 ms\)$/);
-    join('silent');
+    c.join(1, 'silent');
     await said(/^worker w2 missed the 100 ms deadline for shard 0 of step 0; dropping it \(no shard has finished yet: the next deadline is 200 ms\)$/);
-    join('none');
+    c.join(1, 'none');
     assertSameSums(await pending, c.reference);
   });
 
   it('gives shards the first deadline until one has finished, then the measured one, at least the minimum', async () => {
     const warnings = lineLogger('warn');
     const c = cluster(1, { minDeadlineMs: 100, firstDeadlineMs: 60_000, log: warnings.log });
-    const join = (fault: Fault) => {
-      const [w] = joinWorkers(1, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
-      w.fault = fault;
-      c.scheduler.notifyJoined();
-      return w;
-    };
     c.nodes[0].fault = 'silent';
     const step0 = c.scheduler.computeBatch(work);
     await until(() => c.nodes[0].events.some((e) => e.includes('shard')));
     assert.equal(c.scheduler.silenceAllowanceMs(c.nodes[0].member.id), 60_000, 'nothing measured yet: the first deadline');
     c.membership.leave(c.nodes[0].member.id, 'test');
-    join('none');
+    c.join(1, 'none');
     await step0;
-    const silent = join('silent');
+    const [silent] = c.join(1, 'silent');
     assertSameSums(await c.scheduler.computeBatch({ ...work, step: 1 }), c.reference);
     const missed = warnings.lines.filter((l) => l.startsWith(`worker ${silent.member.id} missed`));
     assert.deepEqual(missed, [`worker ${silent.member.id} missed the 100 ms deadline for shard 1 of step 1; dropping it`]);
@@ -149,9 +145,7 @@ describe('the step scheduler', () => {
     const pending = c.scheduler.computeBatch(work);
     await until(() => c.nodes.every((n) => n.events.length > 0));
     for (const n of c.nodes) c.membership.leave(n.member.id, 'test');
-    const comers = joinWorkers(2, c.membership, c.scheduler, c.model, () => buildPreset('mlp', { shape: data.shape, numClasses: 10, seed: 1 }), data);
-    for (const n of comers) n.fault = 'silent';
-    c.scheduler.notifyJoined();
+    const comers = c.join(2, 'silent');
     const assigned = () => comers.map((n) => n.events.filter((e) => / shard /.test(e)).length);
     await until(() => assigned().reduce((a, b) => a + b) === 2);
     assert.deepEqual(assigned(), [1, 1]);
@@ -225,7 +219,7 @@ describe('the step scheduler', () => {
 
   it('pauses while fewer than min-workers are connected, and goes on when they join', async () => {
     const c = cluster(0);
-    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlineFactor: 5, minDeadlineMs: 60_000, firstDeadlineMs: 60_000, microBatch: 0, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
+    const scheduler = new StepScheduler(c.membership, { minWorkers: 2, deadlines: { factor: 5, minMs: 60_000, firstMs: 60_000 }, microBatch: 0, gradientSizes: c.reference.grads.map((g) => g.length) }, getLogger({ component: 'test' }));
     let done = false;
     const pending = scheduler.computeBatch(work).then((s) => ((done = true), s));
     await new Promise((r) => setTimeout(r, 100));
