@@ -12,6 +12,7 @@ import { startCoordinator } from '../../coordinator/coordinator';
 import { startWorker } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
+import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -57,8 +58,7 @@ describe('the live dashboard', function () {
       console.log(`      screenshot: ${SCREENSHOT}`);
     } finally {
       await browser.close();
-      coordinator.result.catch(() => undefined);
-      await coordinator.stop('test over');
+      await stopCoordinator(coordinator);
       for (const w of workers) w.stop();
     }
   });

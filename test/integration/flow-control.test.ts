@@ -10,6 +10,7 @@ import { MAX_FRAME_BYTES } from '../../coordinator/grpc/flow-control';
 import { FLOW_CONTROL_WINDOW } from '../../shared/wire/protocol';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
+import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 
 describe('HTTP/2 flow control on the coordinator', function () {
@@ -22,8 +23,7 @@ describe('HTTP/2 flow control on the coordinator', function () {
   });
 
   after(async () => {
-    coordinator.result.catch(() => undefined); // stopped before training: the run ends interrupted
-    await coordinator.stop('test over');
+    await stopCoordinator(coordinator); // stopped before training: the run ends interrupted
   });
 
   it(`lets a connecting worker send ${FLOW_CONTROL_WINDOW / 2 ** 20} MiB per stream and per connection before waiting, in frames of up to ${MAX_FRAME_BYTES / 2 ** 20} MiB`, async () => {

@@ -10,6 +10,7 @@ import type { CoordinatorMessage } from '../../shared/wire/protocol';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { joinMessage, rawFetch, rawSession, replies, Session } from '../helpers/raw-client';
+import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 
 /** The first message the coordinator sends on a session, or the status that ended it. */
@@ -41,8 +42,7 @@ describe('limits on what a client can ask of the coordinator', function () {
 
   after(async () => {
     member.cancel();
-    coordinator.result.catch(() => undefined);
-    await coordinator.stop('test over');
+    await stopCoordinator(coordinator);
   });
 
   it('refuses a worker beyond --max-workers', async () => {

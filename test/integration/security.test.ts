@@ -17,6 +17,7 @@ import { Certificates, makeCertificates, opensslUnavailable } from '../helpers/c
 import { runCli } from '../helpers/cli';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { joinMessage, rawFetch, rawSession, replies } from '../helpers/raw-client';
+import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
 
@@ -84,11 +85,8 @@ describe('a coordinator with mutual TLS', function () {
     );
   });
   after(async () => {
-    if (coordinator === undefined) return;
-    // Run alone (mocha -g) the training case has not ended the run: stopping it rejects its result, which is expected here.
-    const ended = coordinator.result.then(() => undefined, () => undefined);
-    await coordinator.stop('test over');
-    await ended;
+    // Run alone (mocha -g) the training case has not ended the run.
+    if (coordinator !== undefined) await stopCoordinator(coordinator);
   });
 
   it('refuses a client certificate from another CA with UNAUTHENTICATED, and sends it nothing', async () => {

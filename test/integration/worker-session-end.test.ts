@@ -17,6 +17,7 @@ import { startWorker } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { joinMessage, rawSession } from '../helpers/raw-client';
+import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 
 const runId = 'session-end-test';
@@ -35,9 +36,7 @@ async function recordFirstAssignment(): Promise<CoordinatorMessage[]> {
     s.write(joinMessage(runId));
   });
   s.cancel();
-  const ended = coordinator.result.catch(() => undefined);
-  await coordinator.stop('recorded');
-  await ended;
+  await stopCoordinator(coordinator, 'recorded');
   return messages;
 }
 
