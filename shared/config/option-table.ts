@@ -75,7 +75,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'seed', type: 'int', default: 42, min: 0, max: 2 ** 32 - 1, description: 'seed for batches, splits, initialisation, augmentation' },
   { key: 'backend', type: 'string', default: 'auto', choices: BACKEND_NAMES, description: 'compute backend' },
   { key: 'runDir', type: 'string', description: 'run directory (default: runs/<run-id>)' },
-  { key: 'runId', type: 'string', description: 'run id (default: <model>-<timestamp>)' },
+  { key: 'runId', type: 'string', description: "run id (default: <model>-<timestamp>; a run resumed in its own --run-dir keeps its id)" },
   { key: 'logFormat', type: 'string', default: 'human', choices: ['human', 'json'], description: 'log format' },
   { key: 'logLevel', type: 'string', default: 'info', choices: ['error', 'warn', 'info', 'debug'], description: 'log level' },
 ];

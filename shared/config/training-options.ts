@@ -1,4 +1,5 @@
 /** The validated options of a training run, compiled once from the merged option values. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BackendName } from '../backends/backend-loader';
 import { validateDatasetName } from '../data/dataset-registry';
@@ -57,13 +58,30 @@ function defaultRunId(model: string, now: Date): string {
   return `${path.basename(model, '.json')}-${stamp}`;
 }
 
+const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+
+/**
+ * A run started again on its own directory with --resume is the same run, so it keeps the id its
+ * config.json records: workers that joined with --run-id, logs and metrics go on under one name.
+ * An unreadable config.json only costs that continuity, so it falls back to a new id.
+ */
+function continuedRunId(v: OptionValues): string | undefined {
+  if (v.runDir === undefined || v.resume === 'none') return undefined;
+  try {
+    const recorded = (JSON.parse(fs.readFileSync(path.join(v.runDir as string, 'config.json'), 'utf8')) as { runId?: unknown }).runId;
+    return typeof recorded === 'string' && RUN_ID.test(recorded) ? recorded : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function compileTrainingOptions(v: OptionValues, now = new Date()): TrainingOptions {
   const model = v.model as string;
   const dataset = v.dataset as string;
   validateModelName(model);
   validateDatasetName(dataset);
   const preset = isPresetName(model) ? PRESET_DEFAULTS[model] : { l2: 0, dropout: 0 };
-  const runId = (v.runId as string | undefined) ?? defaultRunId(model, now);
+  const runId = (v.runId as string | undefined) ?? continuedRunId(v) ?? defaultRunId(model, now);
   if (!/^[A-Za-z0-9._-]{1,128}$/.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
   if (v.freezeLayers !== 0 && v.initFrom === undefined) throw new ConfigError('--freeze-layers needs --init-from');
   return {

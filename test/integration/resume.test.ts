@@ -19,12 +19,14 @@ describe('resuming from checkpoints', function () {
   const root = tmpDir();
   const straight = path.join(root, 'straight');
   const interrupted = path.join(root, 'interrupted');
+  let interruptedRunId = '';
 
   before(() => {
     assert.equal(runCli(['baseline', ...OPTIONS, '--run-dir', straight]).code, 0);
     // 113 steps per epoch: stop in the middle of epoch 2, just after the step-150 checkpoint.
     const first = runCli(['baseline', ...OPTIONS, '--max-steps', '150', '--run-dir', interrupted]);
     assert.equal(first.code, 0, first.stderr);
+    interruptedRunId = readSummary(interrupted).run_id;
   });
 
   it('writes checkpoints at epoch ends and every N steps, keeps 3, and a best/', () => {
@@ -33,7 +35,7 @@ describe('resuming from checkpoints', function () {
     assert.equal(fs.readFileSync(path.join(straight, 'checkpoints', 'latest'), 'utf8').trim(), 'ckpt-226');
   });
 
-  it('--resume auto continues mid-epoch to the same weights and metrics as the uninterrupted run', () => {
+  it('--resume auto continues mid-epoch, under the same run id, to the same weights and metrics as the uninterrupted run', () => {
     const r = runCli(['baseline', ...OPTIONS, '--resume', 'auto', '--run-dir', interrupted]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /resuming from .*ckpt-150: epoch 2, step 150/);
@@ -42,6 +44,8 @@ describe('resuming from checkpoints', function () {
     const [a, b] = [readSummary(interrupted), readSummary(straight)];
     assert.equal(a.test_accuracy, b.test_accuracy);
     assert.deepEqual((a.history as { loss: number }[]).map((e) => e.loss.toFixed(6)), (b.history as { loss: number }[]).map((e) => e.loss.toFixed(6)));
+    // Workers started with --run-id must still match the restarted run.
+    assert.equal(a.run_id, interruptedRunId);
   });
 
   it('passes over a damaged newest checkpoint, says why, and resumes from the one before', () => {
