@@ -10,17 +10,18 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BackendName, initBackend } from '../shared/backends/backend-loader';
 import { selectGpu } from '../shared/config/env';
 import { UserError } from '../shared/errors';
-import { getLogger } from '../shared/logging';
+import { getLogger, Logger } from '../shared/logging';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
 import { clockMs } from '../shared/observability/clock';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { evaluate } from '../shared/training/evaluation';
-import { CHANNEL_OPTIONS, CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType } from '../shared/wire/protocol';
+import { CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType } from '../shared/wire/protocol';
 import { TopKCompressor } from '../shared/wire/top-k';
-import { backoffDelay } from './backoff';
+import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF } from './backoff';
 import { obtainDataset } from './dataset-cache';
+import { pauseBeforeRedial, redialChannelOptions } from './redial';
 import type { RunState } from './run-state';
 import { computeAndSend, gradientSizes, handedOver, Session, validateAndSend, writeAll } from './shard-work';
 import { WeightsReceiver } from './weights-receiver';
@@ -34,6 +35,10 @@ export interface WorkerOptions {
   name?: string;
   runId?: string;
   security?: ConnectionSecurity;
+  /** Where the worker logs; the process's logger, tagged with the worker's name, when absent. */
+  log?: Logger;
+  /** How soon a lost coordinator is dialled again; DEFAULT_BACKOFF when absent. */
+  reconnect?: BackoffPolicy;
   /** Benchmarks only: answer each shard after this many ms with a fixed small-noise gradient instead of computing. */
   simulateComputeMs?: number;
 }
@@ -59,14 +64,14 @@ const MAX_WEIGHTS_BYTES = 1024 * 2 ** 20;
 
 export function startWorker(o: WorkerOptions): WorkerHandle {
   const name = o.name ?? `${os.hostname()}-${process.pid}`;
-  const log = getLogger({ component: 'worker', workerId: name });
+  const log = o.log ?? getLogger({ component: 'worker', workerId: name });
   if (o.gpu !== undefined) selectGpu(o.gpu);
   const v1 = protocol();
   const security = o.security ?? { token: undefined, tls: {} };
-  const client = new v1.Training(o.coordinator, channelCredentials(security.tls), CHANNEL_OPTIONS) as unknown as {
+  const reconnect = o.reconnect ?? DEFAULT_BACKOFF;
+  const client = new v1.Training(o.coordinator, channelCredentials(security.tls), redialChannelOptions(reconnect)) as unknown as Pick<grpc.Client, 'close' | 'getChannel' | 'waitForReady'> & {
     Session(metadata: grpc.Metadata): Session;
     FetchDataset(req: { runId: string; sha256: string }, metadata: grpc.Metadata): grpc.ClientReadableStream<DatasetChunkMsg>;
-    close(): void;
   };
   const credentials = () => tokenMetadata(new grpc.Metadata(), security.token);
   let stopped = false;
@@ -189,7 +194,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
         }
       }
       if (stopped) break;
-      await new Promise((resolve) => setTimeout(resolve, backoffDelay(attempt++)));
+      await pauseBeforeRedial(client, backoffDelay(attempt++, reconnect));
     }
     client.close();
   })();
