@@ -47,8 +47,9 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
   };
   const onSignal = () => {
     log.warn('interrupted: stopping the coordinator and workers');
-    stopAll();
+    // The coordinator first: workers that leave a stopped run are not reported as lost.
     void coordinator.stop('interrupted');
+    stopAll();
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);

@@ -155,6 +155,13 @@ export function resolveResume(resume: string, store: CheckpointStore, log: { war
   return resume;
 }
 
+/** For a run that was stopped: what it can continue from, and the flags that continue it. */
+export function howToContinue(store: CheckpointStore, runDir: string): string {
+  const { found } = store.newestValid();
+  if (found === undefined) return `no checkpoint was written yet (--checkpoint-every N writes them every N steps); the run can only start again`;
+  return `the newest checkpoint is ${found.dir} (step ${found.step}); continue the run with the same options and --run-dir ${runDir} --resume auto`;
+}
+
 /** Restores everything a checkpoint holds into a prepared run; returns where the loop goes on. */
 export async function restoreCheckpoint(dir: string, s: CheckpointSubjects, force: boolean): Promise<{ position: TrainingPosition; history: EpochLogs[] }> {
   try {

@@ -416,6 +416,7 @@ export class StepScheduler implements GradientSource {
   }
 
   private reassignFrom(workerId: string, why: string): void {
+    if (this.stopped) return; // the step has failed already: nothing of it is computed again
     for (const s of this.current?.shards ?? []) if (s.workerId === workerId && s.result === undefined) this.reassign(s, why);
   }
 

@@ -10,6 +10,7 @@ import { checkpointPauseMs, isInteractive } from '../shared/config/env';
 import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
+import { InterruptedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
 import type { EpochLogs, TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
@@ -24,7 +25,7 @@ import { GradientSource, runTrainingLoop, Validator } from '../shared/training/t
 import { readWeights, writeWeights } from '../shared/training/weights';
 import { CheckpointCallback } from './checkpoint-callback';
 import { CheckpointStore } from './checkpoint-store';
-import { CHECKPOINT_FILES, resolveResume, restoreCheckpoint } from './run-checkpoint';
+import { CHECKPOINT_FILES, howToContinue, resolveResume, restoreCheckpoint } from './run-checkpoint';
 
 export interface SessionResult {
   summary: RunSummary;
@@ -98,6 +99,9 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     callbacks,
     start: resumed?.position,
     history: resumed?.history,
+  }).catch((err: unknown) => {
+    // The command's last line, where a user who pressed Ctrl-C looks for how to go on.
+    throw err instanceof InterruptedError ? new InterruptedError(`${err.message}; ${howToContinue(store, o.runDir)}`) : err;
   });
 
   const test = evalOn(run.dataset.test);

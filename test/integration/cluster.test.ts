@@ -198,15 +198,16 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
 describe('gradfleet local and Ctrl-C', function () {
   this.timeout(120_000);
 
-  it('SIGINT stops the coordinator and every worker process, exit code 130 and one line', async () => {
-    const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--model', 'keras-cnn', '--epochs', '50', '--backend', 'wasm', '--run-dir', path.join(tmpDir(), 'run')], {
+  it('SIGINT stops the coordinator and every worker process, exit code 130 and one line that says how to continue', async () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--model', 'keras-cnn', '--epochs', '50', '--checkpoint-every', '5', '--backend', 'wasm', '--run-dir', runDir], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let log = '';
     child.stderr!.on('data', (d) => (log += d));
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        if ((log.match(/joined run/g) ?? []).length >= 2) {
+        if ((log.match(/joined run/g) ?? []).length >= 2 && fs.existsSync(path.join(runDir, 'checkpoints', 'latest'))) {
           clearInterval(poll);
           resolve();
         }
@@ -227,7 +228,11 @@ describe('gradfleet local and Ctrl-C', function () {
     child.kill('SIGINT');
     assert.equal(await exitOf(child), 130);
     assert.match(log, /interrupted: stopping the coordinator and workers/);
-    assert.match(log, /^gradfleet: stopped: interrupted$/m);
+    const last = /^gradfleet: stopped: interrupted; the newest checkpoint is (\S+) \(step (\d+)\); continue the run with the same options and --run-dir (\S+) --resume auto$/m.exec(log);
+    assert.ok(last, log.slice(-2000));
+    assert.equal(last[1], path.join(runDir, 'checkpoints', `ckpt-${last[2]}`));
+    assert.equal(last[3], runDir);
+    assert.doesNotMatch(log, /no worker left|reassigning/, 'workers leaving a stopped run are not lost ones');
     assert.doesNotMatch(log, /^\s+at /m, 'no stack trace');
     assert.deepEqual(workerPids(), []);
   });

@@ -3,6 +3,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../../coordinator/checkpoint-store';
+import { howToContinue } from '../../../coordinator/run-checkpoint';
 import { tmpDir } from '../../helpers/tmp';
 
 const files = (step: number) => ({
@@ -79,5 +80,18 @@ describe('the checkpoint store', () => {
       fs.writeFileSync(manifestPath, JSON.stringify({ ...manifest, files: { ...manifest.files, [name]: entry } }));
       assert.match(CheckpointStore.verify(dir)!, why);
     }
+  });
+});
+
+describe('what a stopped run is told', () => {
+  it('names the newest checkpoint that verifies and the flags that continue from it', () => {
+    const store = new CheckpointStore(tmpDir());
+    const older = store.write(10, files(10));
+    fs.truncateSync(path.join(store.write(20, files(20)), 'weights.bin'), 10);
+    assert.equal(howToContinue(store, 'runs/r1'), `the newest checkpoint is ${older} (step 10); continue the run with the same options and --run-dir runs/r1 --resume auto`);
+  });
+
+  it('says when there is nothing to continue from', () => {
+    assert.match(howToContinue(new CheckpointStore(tmpDir()), 'runs/r1'), /^no checkpoint was written yet .*the run can only start again$/);
   });
 });
