@@ -1,11 +1,14 @@
 /**
  * `gradfleet local --workers N`: a coordinator in this process and N worker
  * processes beside it, wired over loopback, their output in one terminal.
- * Ctrl-C stops them all.
+ * A worker process that dies is started again (as torchrun restarts its
+ * workers) up to `--max-restarts` times in all; past that the run stops,
+ * naming its newest checkpoint. Ctrl-C stops them all.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import * as readline from 'node:readline';
 import type { BackendName } from '../shared/backends/backend-loader';
+import { InterruptedError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
 import { CoordinatorOptions, startCoordinator } from './coordinator';
 import type { SessionResult } from './training-session';
@@ -15,6 +18,8 @@ export interface LocalClusterOptions extends CoordinatorOptions {
   workerBackend: BackendName;
   /** Token and TLS flags the workers need to be let in. */
   workerFlags: string[];
+  /** Worker processes started again after dying, in all, before the run stops. */
+  maxRestarts: number;
 }
 
 const CLI = require.resolve('./cli/main');
@@ -23,12 +28,25 @@ function prefixLines(stream: NodeJS.ReadableStream, prefix: string): void {
   readline.createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${prefix} ${line}\n`));
 }
 
+interface WorkerProcess {
+  child: ChildProcess;
+  exited: Promise<void>;
+}
+
 export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionResult> {
   const log = getLogger({ component: 'local', runId: o.runId });
   // All N workers are admitted before the first step, so shards are balanced from the start.
   const coordinator = await startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers });
-  const children: ChildProcess[] = [];
-  for (let i = 1; i <= o.workers; i++) {
+  const workers = new Map<number, WorkerProcess>();
+  let stopping = false;
+  let restarts = 0;
+  let failure: string | undefined;
+
+  const stopAll = () => {
+    stopping = true;
+    for (const { child } of workers.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  };
+  const start = (i: number): void => {
     const child = spawn(
       process.execPath,
       [CLI, 'worker', '--coordinator', `127.0.0.1:${coordinator.port}`, '--backend', o.workerBackend, '--data-dir', o.dataDir, '--name', `worker-${i}`, '--run-id', o.runId, '--log-level', o.logLevel, ...o.workerFlags],
@@ -36,17 +54,30 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     );
     prefixLines(child.stdout!, `[worker-${i}]`);
     prefixLines(child.stderr!, `[worker-${i}]`);
-    child.on('exit', (code, signal) => {
-      if (code !== 0 && code !== null) log.warn(`worker-${i} exited with code ${code}`);
-      else if (signal !== null && signal !== 'SIGTERM') log.warn(`worker-${i} was killed by ${signal}`);
-    });
-    children.push(child);
-  }
-  const stopAll = () => {
-    for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+    const exited = new Promise<void>((resolve) =>
+      child.on('exit', (code, signal) => {
+        resolve();
+        if (stopping || code === 0) return;
+        const how = signal !== null ? `was killed by ${signal}` : `exited with code ${code}`;
+        if (restarts < o.maxRestarts) {
+          restarts++;
+          log.warn(`worker-${i} ${how}; starting it again (restart ${restarts} of --max-restarts ${o.maxRestarts})`);
+          start(i);
+          return;
+        }
+        failure = `worker-${i} ${how} after ${restarts} restart(s), the most --max-restarts allows`;
+        log.error(`${failure}; stopping the run`);
+        stopAll();
+        void coordinator.stop(failure);
+      }),
+    );
+    workers.set(i, { child, exited });
   };
+  for (let i = 1; i <= o.workers; i++) start(i);
+
   const onSignal = () => {
     log.warn('interrupted: stopping the coordinator and workers');
+    stopping = true;
     // The coordinator first: workers that leave a stopped run are not reported as lost.
     void coordinator.stop('interrupted');
     stopAll();
@@ -57,10 +88,13 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     return await coordinator.result;
   } catch (err) {
     stopAll();
-    throw err;
+    // The coordinator's message carries the newest checkpoint and how to continue from it.
+    throw failure !== undefined && err instanceof InterruptedError ? new RunFailedError(err.message) : err;
   } finally {
+    // Workers leave by themselves when the run ends; one started again at the last moment would not.
+    stopAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((resolve) => c.once('exit', resolve)))));
+    await Promise.all([...workers.values()].map((w) => w.exited));
   }
 }

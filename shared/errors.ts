@@ -31,6 +31,9 @@ export class BackendUnavailableError extends UserError {}
 /** Training was stopped on purpose (Ctrl-C, SIGTERM): not a failure of the program. */
 export class InterruptedError extends GradfleetError {}
 
+/** The run cannot go on (its worker processes keep dying): neither a bug nor bad input. */
+export class RunFailedError extends GradfleetError {}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

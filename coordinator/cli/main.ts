@@ -19,12 +19,12 @@ import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
-import { ConfigError, InterruptedError, isUserError, oneLineMessage } from '../../shared/errors';
+import { ConfigError, InterruptedError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
 import { configureLogging } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
 
-/** Exit codes: 0 ok, 1 internal error, 2 user error (bad flag, file, config). */
+/** Exit codes: 0 ok, 1 internal error or a failed run, 2 user error (bad flag, file, config), 130 interrupted. */
 export const EXIT_USER_ERROR = 2;
 export const EXIT_INTERNAL_ERROR = 1;
 /** As shells report a process ended by SIGINT. */
@@ -40,6 +40,7 @@ const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATO
 const LOCAL_SPECS: readonly OptionSpec[] = [
   ...CLUSTER_SPECS,
   { key: 'workers', type: 'int', default: 2, min: 1, max: 64, description: 'worker processes to start' },
+  { key: 'maxRestarts', type: 'int', default: 3, min: 0, max: 1000, description: 'worker processes started again after dying, in all, before the run stops' },
 ];
 
 /** Loads the worker module only for `gradfleet worker`: the coordinator side never imports it otherwise. */
@@ -101,7 +102,7 @@ function buildProgram(): Command {
     const v = resolveCommandOptions(localCmd, LOCAL_SPECS);
     const o = compileCoordinatorOptions(v, v.workers as number);
     configureLogging({ level: o.logLevel, format: o.logFormat });
-    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend, workerFlags: connectionFlags(v) });
+    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend, workerFlags: connectionFlags(v), maxRestarts: v.maxRestarts as number });
     process.stdout.write(`${result.summaryPath}\n`);
   });
 
@@ -204,6 +205,10 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof InterruptedError) {
       process.stderr.write(`gradfleet: stopped: ${err.message}\n`);
       return EXIT_INTERRUPTED;
+    }
+    if (err instanceof RunFailedError) {
+      process.stderr.write(`gradfleet: failed: ${err.message}\n`);
+      return EXIT_INTERNAL_ERROR;
     }
     if (isUserError(err)) {
       process.stderr.write(`gradfleet: error: ${oneLineMessage(err)}\n`);

@@ -195,45 +195,79 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
   });
 });
 
-describe('gradfleet local and Ctrl-C', function () {
+/** Child processes of `pid` (a `local` run's workers), from /proc. */
+function childPids(pid: number): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        return fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(' ')[3] === String(pid);
+      } catch {
+        return false;
+      }
+    });
+}
+
+/** `gradfleet local` started with ARGS; `ready` resolves once both workers joined and a checkpoint exists. */
+function startLocal(args: string[]) {
+  const runDir = path.join(tmpDir(), 'run');
+  const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--checkpoint-every', '5', '--backend', 'wasm', '--run-dir', runDir, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  child.stderr!.on('data', (d) => (log += d));
+  const ready = new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if ((log.match(/joined run/g) ?? []).length >= 2 && fs.existsSync(path.join(runDir, 'checkpoints', 'latest'))) {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 100);
+  });
+  return { child, runDir, ready, log: () => log };
+}
+
+const STOPPED_HINT = / the newest checkpoint is (\S+) \(step (\d+)\); continue the run with the same options and --run-dir (\S+) --resume auto$/;
+
+describe('gradfleet local: Ctrl-C and dying workers', function () {
   this.timeout(120_000);
 
   it('SIGINT stops the coordinator and every worker process, exit code 130 and one line that says how to continue', async () => {
-    const runDir = path.join(tmpDir(), 'run');
-    const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--model', 'keras-cnn', '--epochs', '50', '--checkpoint-every', '5', '--backend', 'wasm', '--run-dir', runDir], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let log = '';
-    child.stderr!.on('data', (d) => (log += d));
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if ((log.match(/joined run/g) ?? []).length >= 2 && fs.existsSync(path.join(runDir, 'checkpoints', 'latest'))) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 100);
-    });
-    const workerPids = () =>
-      fs
-        .readdirSync('/proc')
-        .filter((p) => /^\d+$/.test(p))
-        .filter((p) => {
-          try {
-            return fs.readFileSync(`/proc/${p}/stat`, 'utf8').split(' ')[3] === String(child.pid);
-          } catch {
-            return false;
-          }
-        });
-    assert.equal(workerPids().length, 2);
-    child.kill('SIGINT');
-    assert.equal(await exitOf(child), 130);
+    const local = startLocal(['--model', 'keras-cnn', '--epochs', '50']);
+    await local.ready;
+    assert.equal(childPids(local.child.pid!).length, 2);
+    local.child.kill('SIGINT');
+    assert.equal(await exitOf(local.child), 130);
+    const log = local.log();
     assert.match(log, /interrupted: stopping the coordinator and workers/);
-    const last = /^gradfleet: stopped: interrupted; the newest checkpoint is (\S+) \(step (\d+)\); continue the run with the same options and --run-dir (\S+) --resume auto$/m.exec(log);
+    const last = new RegExp(`^gradfleet: stopped: interrupted;${STOPPED_HINT.source}`, 'm').exec(log);
     assert.ok(last, log.slice(-2000));
-    assert.equal(last[1], path.join(runDir, 'checkpoints', `ckpt-${last[2]}`));
-    assert.equal(last[3], runDir);
+    assert.equal(last[1], path.join(local.runDir, 'checkpoints', `ckpt-${last[2]}`));
+    assert.equal(last[3], local.runDir);
     assert.doesNotMatch(log, /no worker left|reassigning/, 'workers leaving a stopped run are not lost ones');
     assert.doesNotMatch(log, /^\s+at /m, 'no stack trace');
-    assert.deepEqual(workerPids(), []);
+    assert.deepEqual(childPids(local.child.pid!), []);
+  });
+
+  it('starts a killed worker process again, and the run ends normally with both workers', async () => {
+    const local = startLocal(['--model', 'mlp', '--epochs', '3', '--max-restarts', '1']);
+    await local.ready;
+    process.kill(Number(childPids(local.child.pid!)[0]), 'SIGKILL');
+    assert.equal(await exitOf(local.child), 0, local.log().slice(-2000));
+    assert.match(local.log(), /worker-\d was killed by SIGKILL; starting it again \(restart 1 of --max-restarts 1\)/);
+    assert.equal((local.log().match(/joined run/g) ?? []).length, 3);
+    assert.equal(readSummary(local.runDir).workers, 2);
+  });
+
+  it('stops the run once --max-restarts is spent: exit code 1, one line naming the worker and the checkpoint to continue from', async () => {
+    const local = startLocal(['--model', 'mlp', '--epochs', '50', '--max-restarts', '0']);
+    await local.ready;
+    process.kill(Number(childPids(local.child.pid!)[0]), 'SIGKILL');
+    assert.equal(await exitOf(local.child), 1);
+    const last = new RegExp(`^gradfleet: failed: worker-\\d was killed by SIGKILL after 0 restart\\(s\\), the most --max-restarts allows;${STOPPED_HINT.source}`, 'm').exec(local.log());
+    assert.ok(last, local.log().slice(-2000));
+    assert.doesNotMatch(local.log(), /^\s+at /m, 'no stack trace');
+    assert.deepEqual(childPids(local.child.pid!), []);
   });
 });
