@@ -4,6 +4,7 @@ import { NetworkError, UserError } from '../shared/errors';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { channelCredentials } from '../shared/security/tls';
 import { tokenMetadata } from '../shared/security/token';
+import { connectionFailure } from '../shared/wire/connection-error';
 import { CHANNEL_OPTIONS, protocol, StatusReplyMsg } from '../shared/wire/protocol';
 
 export async function queryStatus(address: string, timeoutMs = 5000, security: ConnectionSecurity = { token: undefined, tls: {} }): Promise<StatusReplyMsg> {
@@ -18,7 +19,7 @@ export async function queryStatus(address: string, timeoutMs = 5000, security: C
   } catch (err) {
     const e = err as grpc.ServiceError;
     if (e.code === grpc.status.UNAUTHENTICATED) throw new UserError(`the coordinator at ${address} refused the request: ${e.details}`);
-    throw new NetworkError(`no coordinator answered at ${address}: ${e.details || e.message}`);
+    throw new NetworkError(`no coordinator answered at ${address}: ${e.details ? connectionFailure(e.details) : e.message}`);
   } finally {
     client.close();
   }

@@ -18,6 +18,7 @@ import { clockMs } from '../shared/observability/clock';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { evaluate } from '../shared/training/evaluation';
 import { CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType } from '../shared/wire/protocol';
+import { connectionFailure } from '../shared/wire/connection-error';
 import { TopKCompressor } from '../shared/wire/top-k';
 import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF } from './backoff';
 import { obtainDataset } from './dataset-cache';
@@ -77,11 +78,10 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   let stopped = false;
   let call: Session | undefined;
   let state: RunState | undefined;
-  let backendName: string | undefined;
+  let backendName = '';
 
   const setUp = async (welcome: WelcomeMsg): Promise<RunState> => {
     if (state !== undefined && state.runId === welcome.runId && state.topology === welcome.modelTopologyJson) return state;
-    backendName ??= (await initBackend(o.backend)).name;
     const identity = welcome.dataset!;
     const dataset = await obtainDataset(identity, {
       dataDir: o.dataDir,
@@ -114,7 +114,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   const runSession = async (onWelcome: () => void): Promise<void> => {
     const session = client.Session(credentials());
     call = session;
-    session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: o.backend } });
+    session.write({ runId: o.runId ?? '', body: 'join', join: { protocolVersion: PROTOCOL_VERSION, runId: o.runId ?? '', workerName: name, backend: backendName } });
     let weights: WeightsReceiver | undefined;
     let heartbeat: NodeJS.Timeout | undefined;
     let ended = false;
@@ -174,10 +174,17 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
   };
 
   const done = (async () => {
+    // Before the first dial: a backend that cannot load is this host's problem, which redialling never fixes,
+    // and the coordinator is told the backend that runs ('wasm', not 'auto').
+    backendName = (await initBackend(o.backend)).name;
     let attempt = 0;
+    let joined = false;
     while (!stopped) {
       try {
-        await runSession(() => (attempt = 0));
+        await runSession(() => {
+          attempt = 0;
+          joined = true;
+        });
         log.warn('the coordinator closed the session; reconnecting');
       } catch (err) {
         if (err instanceof SessionOver) {
@@ -190,7 +197,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
         } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
           throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {
-          log.warn(`lost the coordinator at ${o.coordinator}: ${(err as Error).message.split('\n')[0]}; retrying`);
+          const { details, message } = err as Partial<grpc.ServiceError> & Error;
+          log.warn(`${joined ? 'lost' : 'cannot reach'} the coordinator at ${o.coordinator}: ${details ? connectionFailure(details) : message.split('\n')[0]}; retrying`);
         }
       }
       if (stopped) break;

@@ -129,6 +129,8 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
 
   it('a worker given a coordinator address without a port', () =>
     expectOneLineError(runCli(['worker', '--coordinator', 'coordinator-host']), /--coordinator: 'coordinator-host' is not HOST:PORT/));
+  it('a worker whose backend cannot load (redialling would never fix it)', () =>
+    expectOneLineError(runCli(['worker', '--coordinator', '127.0.0.1:9', '--backend', 'tensorflow-gpu']), /backend 'tensorflow-gpu' is unavailable/));
   it('evaluate on a directory without a model', () => expectOneLineError(runCli(['evaluate', '--checkpoint', tmpDir()]), /no model\.json here/));
 });
 

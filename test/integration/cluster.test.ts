@@ -171,15 +171,20 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     const runDir = path.join(tmpDir(), 'run');
     const { child: coordinator, port, stdout } = await startCoordinatorProcess(['--port', '0', '--model', 'mlp', '--epochs', '2', '--min-workers', '2', '--backend', 'wasm', '--run-dir', runDir, '--run-id', 'proc-test']);
     const workers = [1, 2].map((i) =>
-      spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, '--backend', 'wasm', '--name', `proc-${i}`, '--cache-dir', path.join(runDir, `cache-${i}`)], { stdio: 'ignore' }),
+      // The second picks its backend itself (--backend auto).
+      spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, ...(i === 1 ? ['--backend', 'wasm'] : []), '--name', `proc-${i}`, '--cache-dir', path.join(runDir, `cache-${i}`)], { stdio: 'ignore' }),
     );
-    let status: { workers: { name: string }[]; state: string } | undefined;
+    let status: { workers: { name: string; backend: string }[]; state: string } | undefined;
     for (let i = 0; i < 100 && (status === undefined || status.workers.length < 2); i++) {
       await new Promise((r) => setTimeout(r, 200));
       const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
       if (r.code === 0) status = JSON.parse(r.stdout);
     }
     assert.deepEqual(status!.workers.map((w) => w.name).sort(), ['proc-1', 'proc-2']);
+    // What runs, not what was asked for.
+    const backends = Object.fromEntries(status!.workers.map((w) => [w.name, w.backend]));
+    assert.equal(backends['proc-1'], 'wasm');
+    assert.ok(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backends['proc-2']), backends['proc-2']);
     assert.equal(await exitOf(coordinator), 0);
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     assert.equal(stdout[stdout.length - 1], path.join(runDir, 'summary.json'));

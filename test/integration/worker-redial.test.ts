@@ -36,7 +36,7 @@ describe('a worker whose coordinator is away', function () {
   it("dials it again at the worker's backoff once it is back, not at gRPC's grown one", async () => {
     const port = fixedPort(9);
     const { log, lines } = lineLogger('warn');
-    const failedDials = () => lines.filter((l) => l.startsWith('lost the coordinator')).length;
+    const failedDials = () => lines.filter((l) => l.startsWith('cannot reach the coordinator')).length;
     const reconnect = { initialMs: 50, maxMs: 200, multiplier: 2 };
     const worker = startWorker({ coordinator: `127.0.0.1:${port}`, backend: 'wasm', dataDir: 'unused', cacheDir: 'unused', reconnect, log });
     worker.done.catch(() => undefined);
@@ -64,14 +64,14 @@ describe('a worker whose coordinator is away', function () {
     const worker = startWorker({ coordinator: `127.0.0.1:${port}`, backend: 'wasm', dataDir: 'unused', cacheDir: 'unused', reconnect, log });
     worker.done.catch(() => undefined);
     try {
-      while (!lines.some((l) => l.startsWith('lost the coordinator'))) await sleep(20);
+      while (!lines.some((l) => l.startsWith('cannot reach the coordinator'))) await sleep(20);
       const failedAt = Date.now();
       await sleep(2_000);
       const coordinator = await listenOn(port);
       const outcome = await Promise.race([coordinator.dialled.then(() => 'dialled'), sleep(15_000 - (Date.now() - failedAt)).then(() => 'waited out its delay')]);
       coordinator.stop();
       assert.equal(outcome, 'dialled');
-      assert.equal(lines.filter((l) => l.startsWith('lost the coordinator')).length, 1);
+      assert.equal(lines.filter((l) => l.startsWith('cannot reach the coordinator')).length, 1);
     } finally {
       worker.stop();
     }
