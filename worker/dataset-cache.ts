@@ -5,7 +5,6 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import * as grpc from '@grpc/grpc-js';
 import type { Dataset } from '../shared/data/dataset';
 import { packDataset, unpackDataset } from '../shared/data/dataset-archive';
 import { loadDataset } from '../shared/data/dataset-registry';
@@ -15,7 +14,7 @@ import type { DatasetChunkMsg, DatasetIdentityMsg } from '../shared/wire/protoco
 export interface DatasetSources {
   dataDir: string;
   cacheDir: string;
-  fetch: (sha256: string) => grpc.ClientReadableStream<DatasetChunkMsg>;
+  fetch: (sha256: string) => AsyncIterable<DatasetChunkMsg>;
   log: Logger;
 }
 
@@ -33,7 +32,7 @@ function tryLocal(identity: DatasetIdentityMsg, dataDir: string): Dataset | unde
 async function download(identity: DatasetIdentityMsg, sources: DatasetSources): Promise<Buffer> {
   const parts: Buffer[] = [];
   let total = 0;
-  for await (const chunk of sources.fetch(identity.sha256) as AsyncIterable<DatasetChunkMsg>) {
+  for await (const chunk of sources.fetch(identity.sha256)) {
     if (chunk.offset !== total) throw new Error(`dataset chunk at ${chunk.offset}, expected ${total}`);
     parts.push(chunk.data);
     total += chunk.data.length;
@@ -59,9 +58,19 @@ export async function obtainDataset(identity: DatasetIdentityMsg, sources: Datas
   }
   sources.log.info(`dataset ${identity.name}: not here, streaming it from the coordinator`);
   const d = unpackDataset(await download(identity, sources), identity.sha256);
-  fs.mkdirSync(sources.cacheDir, { recursive: true });
-  const tmp = `${cached}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, packDataset(d));
-  fs.renameSync(tmp, cached);
+  keepInCache(d, cached, sources);
   return d;
+}
+
+/** A cache that cannot be written costs the next run a transfer, not this run its worker. */
+function keepInCache(d: Dataset, file: string, sources: DatasetSources): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    fs.mkdirSync(sources.cacheDir, { recursive: true });
+    fs.writeFileSync(tmp, packDataset(d));
+    fs.renameSync(tmp, file);
+  } catch (err) {
+    if (fs.existsSync(tmp)) fs.unlinkSync(tmp);
+    sources.log.warn(`cannot keep dataset ${d.name} in the cache ${sources.cacheDir} (${(err as Error).message.split('\n')[0]}); it will be streamed again next time`);
+  }
 }
