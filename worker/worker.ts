@@ -22,6 +22,7 @@ import { connectionFailure } from '../shared/wire/connection-error';
 import { TopKCompressor } from '../shared/wire/top-k';
 import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF } from './backoff';
 import { obtainDataset } from './dataset-cache';
+import { OutageLog } from './outage-log';
 import { pauseBeforeRedial, redialChannelOptions } from './redial';
 import type { RunState } from './run-state';
 import { computeAndSend, gradientSizes, handedOver, Session, validateAndSend, writeAll } from './shard-work';
@@ -179,11 +180,13 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     backendName = (await initBackend(o.backend)).name;
     let attempt = 0;
     let joined = false;
+    const outage = new OutageLog(log, o.coordinator);
     while (!stopped) {
       try {
         await runSession(() => {
           attempt = 0;
           joined = true;
+          outage.recovered();
         });
         log.warn('the coordinator closed the session; reconnecting');
       } catch (err) {
@@ -198,7 +201,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {
           const { details, message } = err as Partial<grpc.ServiceError> & Error;
-          log.warn(`${joined ? 'lost' : 'cannot reach'} the coordinator at ${o.coordinator}: ${details ? connectionFailure(details) : message.split('\n')[0]}; retrying`);
+          outage.failed(details ? connectionFailure(details) : message.split('\n')[0], joined);
         }
       }
       if (stopped) break;

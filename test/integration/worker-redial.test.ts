@@ -35,7 +35,7 @@ describe('a worker whose coordinator is away', function () {
 
   it("dials it again at the worker's backoff once it is back, not at gRPC's grown one", async () => {
     const port = fixedPort(9);
-    const { log, lines } = lineLogger('warn');
+    const { log, lines } = lineLogger('debug');
     const failedDials = () => lines.filter((l) => l.startsWith('cannot reach the coordinator')).length;
     const reconnect = { initialMs: 50, maxMs: 200, multiplier: 2 };
     const worker = startWorker({ coordinator: `127.0.0.1:${port}`, backend: 'wasm', dataDir: 'unused', cacheDir: 'unused', reconnect, log });
@@ -58,7 +58,7 @@ describe('a worker whose coordinator is away', function () {
 
   it('dials it as soon as it answers, without sitting out the rest of a long backoff delay', async () => {
     const port = fixedPort(10);
-    const { log, lines } = lineLogger('warn');
+    const { log, lines } = lineLogger('debug');
     // Every wait between dials 15-30 s: the worker's first failed dial starts one.
     const reconnect = { initialMs: 30_000, maxMs: 30_000, multiplier: 2 };
     const worker = startWorker({ coordinator: `127.0.0.1:${port}`, backend: 'wasm', dataDir: 'unused', cacheDir: 'unused', reconnect, log });

@@ -1,0 +1,62 @@
+/**
+ * A worker whose coordinator is away warns when the outage starts, when its
+ * cause changes and once a minute, not at every dial; each dial is still
+ * logged at debug level.
+ */
+import { strict as assert } from 'node:assert';
+import winston from 'winston';
+import { OutageLog } from '../../../worker/outage-log';
+import { LineLog } from '../../helpers/line-log';
+
+function outageAt(clock: { ms: number }) {
+  const levels = { warn: new LineLog('warn'), info: new LineLog('info'), debug: new LineLog('debug') };
+  const log = winston.createLogger({ level: 'debug', transports: Object.values(levels) });
+  return { outage: new OutageLog(log, '10.0.0.5:50051', () => clock.ms), warn: levels.warn.lines, info: levels.info.lines, debug: levels.debug.lines };
+}
+
+const REFUSED = 'connect ECONNREFUSED 10.0.0.5:50051';
+
+describe("a worker's log while its coordinator is away", () => {
+  it('warns once for a run of failed dials with the same cause, and logs each at debug level', () => {
+    const clock = { ms: 0 };
+    const { outage, warn, debug } = outageAt(clock);
+    for (let i = 0; i < 6; i++, clock.ms += 10_000) outage.failed(REFUSED, false);
+    assert.deepEqual(warn, [`cannot reach the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying`]);
+    assert.equal(debug.length, 5);
+    assert.match(debug[4], /; retrying \(attempt 6\)$/);
+  });
+
+  it('reminds once a minute how long the outage has lasted', () => {
+    const clock = { ms: 0 };
+    const { outage, warn } = outageAt(clock);
+    for (let i = 0; i < 14; i++, clock.ms += 10_000) outage.failed(REFUSED, true);
+    assert.deepEqual(warn, [
+      `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying`,
+      `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying (7 attempts over 60 s)`,
+      `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying (13 attempts over 120 s)`,
+    ]);
+  });
+
+  it('warns again as soon as the cause changes', () => {
+    const clock = { ms: 0 };
+    const { outage, warn } = outageAt(clock);
+    outage.failed(REFUSED, true);
+    clock.ms += 2_000;
+    outage.failed('connect ETIMEDOUT 10.0.0.5:50051', true);
+    clock.ms += 2_000;
+    outage.failed('connect ETIMEDOUT 10.0.0.5:50051', true);
+    assert.equal(warn.length, 2);
+    assert.match(warn[1], /ETIMEDOUT .*\(2 attempts over 2 s\)$/);
+  });
+
+  it('says how long it took once the worker is back, and starts afresh at the next outage', () => {
+    const clock = { ms: 0 };
+    const { outage, warn, info } = outageAt(clock);
+    for (let i = 0; i < 3; i++, clock.ms += 5_000) outage.failed(REFUSED, false);
+    outage.recovered();
+    assert.deepEqual(info, ['reached the coordinator at 10.0.0.5:50051 after 3 failed attempts over 15 s']);
+    outage.failed(REFUSED, true);
+    assert.equal(warn.length, 2);
+    assert.equal(warn[1], `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying`);
+  });
+});

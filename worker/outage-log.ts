@@ -1,0 +1,48 @@
+/**
+ * What a worker says while its coordinator is away. A worker started before
+ * its coordinator, or waiting out a long outage, dials every few seconds; a
+ * warning per dial would bury everything else in its log (360 lines an hour
+ * at the default backoff). So an outage is warned about when it starts, when
+ * its cause changes, and once a minute with how long it has lasted; every
+ * failed dial is still there at debug level.
+ */
+import type { Logger } from '../shared/logging';
+
+export const OUTAGE_REMINDER_MS = 60_000;
+
+export class OutageLog {
+  private startedAt = 0;
+  private failures = 0;
+  private lastCause = '';
+  private lastWarnedAt = 0;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly coordinator: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** A dial or a session failed for `cause`; `joined` says whether this worker ever got into the run. */
+  failed(cause: string, joined: boolean): void {
+    const at = this.now();
+    if (this.failures === 0) this.startedAt = at;
+    this.failures++;
+    const what = `${joined ? 'lost' : 'cannot reach'} the coordinator at ${this.coordinator}: ${cause}`;
+    const news = this.failures === 1 || cause !== this.lastCause || at - this.lastWarnedAt >= OUTAGE_REMINDER_MS;
+    this.lastCause = cause;
+    if (!news) {
+      this.log.debug(`${what}; retrying (attempt ${this.failures})`);
+      return;
+    }
+    this.lastWarnedAt = at;
+    const lasted = this.failures === 1 ? '' : ` (${this.failures} attempts over ${Math.round((at - this.startedAt) / 1000)} s)`;
+    this.log.warn(`${what}; retrying${lasted}`);
+  }
+
+  /** The worker is in a run again: the next failure starts a new outage. */
+  recovered(): void {
+    if (this.failures > 1) this.log.info(`reached the coordinator at ${this.coordinator} after ${this.failures} failed attempts over ${Math.round((this.now() - this.startedAt) / 1000)} s`);
+    this.failures = 0;
+    this.lastCause = '';
+  }
+}
