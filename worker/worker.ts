@@ -127,8 +127,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             const w = msg.welcome!;
             state = await setUp(w);
             weights = new WeightsReceiver(state.model, MAX_WEIGHTS_BYTES);
-            log.info(`joined run ${w.runId} as ${w.workerId} (backend ${backendName})`);
             onWelcome();
+            log.info(`joined run ${w.runId} as ${w.workerId} (backend ${backendName})`);
             heartbeat = setInterval(() => session.write({ runId: w.runId, body: 'heartbeat', heartbeat: { unixMs: Date.now() } }), w.heartbeatIntervalMs || 2000);
             heartbeat.unref();
             break;
