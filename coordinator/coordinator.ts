@@ -27,7 +27,7 @@ import { HeartbeatMonitor } from './heartbeat-monitor';
 import { startHttpServer } from './http-server';
 import { CoordinatorMetrics } from './metrics';
 import { RunHistory } from './run-history';
-import { Membership } from './membership';
+import { Membership, RunOutcome } from './membership';
 import { CpuPerStep } from './cpu-per-step';
 import { StepScheduler } from './step-scheduler';
 import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
@@ -219,10 +219,10 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const http = o.metricsPort === undefined ? undefined : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token, snapshot });
   if (http !== undefined) log.info(`dashboard on http://${o.host}:${http.port}/ and metrics on /metrics`);
 
-  const shutdown = async (reason: string) => {
+  const shutdown = async (reason: string, outcome: RunOutcome) => {
     heartbeats.stop();
     scheduler.stop(reason);
-    for (const m of membership.live()) m.link.close(reason);
+    for (const m of membership.live()) m.link.endRun(reason, outcome);
     http?.server.close();
     trace.close();
     await new Promise<void>((resolve) => server.tryShutdown(() => resolve()));
@@ -287,12 +287,12 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   }).then(
     async (r) => {
       live.state = 'done';
-      await shutdown('training finished');
+      await shutdown('training finished', 'finished');
       return r;
     },
     async (err: Error) => {
       live.state = 'failed';
-      await shutdown(`training failed: ${err.message}`);
+      await shutdown(`training failed: ${err.message}`, 'stopped');
       throw err;
     },
   );
@@ -303,7 +303,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
     metricsPort: http?.port,
     stop: async (reason) => {
       scheduler.stop(reason);
-      await shutdown(reason);
+      await shutdown(reason, 'stopped');
       (server as grpc.Server).forceShutdown();
     },
   };

@@ -68,7 +68,7 @@ export class HeartbeatMonitor {
       const reason = `missed heartbeats: silent for ${(silentMs / 1000).toFixed(1)} s (${limit})`;
       this.log.warn(`worker ${m.id} (${m.link.address}) ${reason}; dropping it`);
       this.membership.leave(m.id, reason);
-      m.link.close(reason);
+      m.link.drop(reason);
       dropped.push(m.id);
     }
     return dropped;

@@ -19,8 +19,13 @@ export interface WorkerLink {
   /** The weights to validate with (the EMA) for training weights `version`, unless already sent. */
   sendEvaluationWeights(version: number): void;
   assign(assignment: ShardAssignment): void;
-  close(reason: string): void;
+  /** Ends this worker's session: it may join again. */
+  drop(reason: string): void;
+  /** Ends the session because the run ends for everyone: finished, or stopped unfinished (to be resumed). */
+  endRun(reason: string, outcome: RunOutcome): void;
 }
+
+export type RunOutcome = 'finished' | 'stopped';
 
 export interface ShardAssignment {
   task: ShardTask;

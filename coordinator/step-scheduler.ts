@@ -409,7 +409,7 @@ export class StepScheduler implements GradientSource {
         const next = guess !== undefined ? ` (no shard has finished yet: the next deadline is ${guess} ms)` : '';
         this.log.warn(`worker ${shard.workerId} missed the ${ms} ms deadline for shard ${shard.shardId} of step ${cur.step}; dropping it${next}`);
         this.membership.leave(shard.workerId, `missed shard deadline (${ms} ms)`);
-        member.link.close('missed shard deadline');
+        member.link.drop('missed shard deadline');
       }
     }, ms);
     shard.timer.unref();

@@ -17,7 +17,7 @@ import { tokenMetadata } from '../shared/security/token';
 import { clockMs } from '../shared/observability/clock';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { evaluate } from '../shared/training/evaluation';
-import { CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, WelcomeMsg, wireDType } from '../shared/wire/protocol';
+import { CoordinatorMessage, DatasetChunkMsg, PROTOCOL_VERSION, protocol, StopScope, WelcomeMsg, wireDType } from '../shared/wire/protocol';
 import { connectionFailure } from '../shared/wire/connection-error';
 import { TopKCompressor } from '../shared/wire/top-k';
 import { backoffDelay, BackoffPolicy, DEFAULT_BACKOFF } from './backoff';
@@ -52,11 +52,11 @@ export interface WorkerHandle {
 }
 
 
-/** The coordinator ended the session for good: the run finished, or it will never take this worker. */
+/** The coordinator ended the session: `scope` says whether for this worker only or for the run, and how. */
 class SessionOver extends Error {
   constructor(
     message: string,
-    readonly finished: boolean,
+    readonly scope: StopScope | 'refused',
   ) {
     super(message);
   }
@@ -95,7 +95,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     const augment = welcome.augmentShift > 0 || welcome.augmentRotate > 0 ? { shift: welcome.augmentShift, rotate: welcome.augmentRotate } : undefined;
     const dtype = wireDType(welcome.gradientDtype);
     const gradientSpecs = model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-    if (dtype === 'topk' && !(welcome.topkRatio > 0 && welcome.topkRatio <= 1)) throw new SessionOver(`the coordinator asked for top-k gradients with ratio ${welcome.topkRatio}`, false);
+    if (dtype === 'topk' && !(welcome.topkRatio > 0 && welcome.topkRatio <= 1)) throw new SessionOver(`the coordinator asked for top-k gradients with ratio ${welcome.topkRatio}`, 'refused');
     return {
       runId: welcome.runId,
       topology: welcome.modelTopologyJson,
@@ -162,9 +162,9 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             break;
           }
           case 'reject':
-            throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, false);
+            throw new SessionOver(`the coordinator refused this worker: ${msg.reject!.reason}`, 'refused');
           case 'stop':
-            throw new SessionOver(msg.stop!.reason, msg.stop!.reason === 'training finished');
+            throw new SessionOver(msg.stop!.reason, msg.stop!.scope);
           default:
             break;
         }
@@ -191,12 +191,13 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
         log.warn('the coordinator closed the session; reconnecting');
       } catch (err) {
         if (err instanceof SessionOver) {
-          if (err.finished) {
+          if (err.scope === 'STOP_RUN_FINISHED') {
             log.info('the run has finished');
             break;
           }
-          if (/refused this worker/.test(err.message)) throw new UserError(err.message);
-          log.warn(`session ended: ${err.message}; reconnecting`);
+          if (err.scope === 'refused') throw new UserError(err.message);
+          if (err.scope === 'STOP_RUN_STOPPED') log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
+          else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
         } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
           throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {

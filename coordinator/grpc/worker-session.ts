@@ -17,13 +17,14 @@ import {
   JoinMsg,
   PROTOCOL_VERSION,
   ShardSumsMsg,
+  StopScope,
   taskName,
   WelcomeMsg,
   wireDType,
   WorkerMessage,
 } from '../../shared/wire/protocol';
 import type { RateLimit } from '../admission';
-import type { Member, Membership, ShardAssignment, WorkerLink } from '../membership';
+import type { Member, Membership, RunOutcome, ShardAssignment, WorkerLink } from '../membership';
 import type { StepScheduler } from '../step-scheduler';
 import type { EncodedWeights, WeightsBroadcast } from '../weights-broadcast';
 import { endWithStatus } from './end-call';
@@ -100,18 +101,22 @@ class GrpcWorkerLink implements WorkerLink {
     this.write({ body: 'assignment', assignment }, indices.byteLength);
   }
 
-  close(reason: string): void {
-    this.stop(reason, grpc.status.OK);
+  drop(reason: string): void {
+    this.stop(reason, grpc.status.OK, 'STOP_WORKER_DROPPED');
+  }
+
+  endRun(reason: string, outcome: RunOutcome): void {
+    this.stop(reason, grpc.status.OK, outcome === 'finished' ? 'STOP_RUN_FINISHED' : 'STOP_RUN_STOPPED');
   }
 
   /** Ends the session for breaking the protocol: the reason as a message, then INVALID_ARGUMENT as the status. */
   reject(reason: string): void {
-    this.stop(reason, grpc.status.INVALID_ARGUMENT);
+    this.stop(reason, grpc.status.INVALID_ARGUMENT, 'STOP_WORKER_DROPPED');
   }
 
-  private stop(reason: string, code: grpc.status): void {
+  private stop(reason: string, code: grpc.status, scope: StopScope): void {
     if (this.closed) return;
-    this.write({ body: 'stop', stop: { reason } });
+    this.write({ body: 'stop', stop: { reason, scope } });
     this.closed = true;
     if (code === grpc.status.OK) this.call.end();
     else endWithStatus(this.call, code, reason);

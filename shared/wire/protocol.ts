@@ -16,8 +16,9 @@ import { WireDType, WireFormatError } from './tensor-codec';
  * 4: a shard's gradient in parts, sent as the backward pass finishes them (GradientHeader.tensor_indices).
  * 5: a version of the weights in parts, the early-updated tensors first (WeightsHeader.tensor_indices).
  * 6: WeightsLoaded, a worker's word that it holds a version (Welcome.acknowledge_weights; --broadcast staggered).
+ * 7: Stop.scope: this worker dropped, the run finished, or the run stopped unfinished (a v6 worker read 'finished' from the reason's text).
  */
-export const PROTOCOL_VERSION = 6;
+export const PROTOCOL_VERSION = 7;
 export const PROTO_FILE = path.resolve(__dirname, '../../../proto/gradfleet.proto');
 /** Chunks are at most 1 MiB; messages carry a little more than their chunk. */
 export const MAX_MESSAGE_BYTES = 2 * (1 << 20);
@@ -121,6 +122,11 @@ export interface AssignmentMsg {
   indices: Buffer;
   seed: number;
 }
+export type StopScope = 'STOP_WORKER_DROPPED' | 'STOP_RUN_FINISHED' | 'STOP_RUN_STOPPED';
+export interface StopMsg {
+  reason: string;
+  scope: StopScope;
+}
 export interface CoordinatorMessage {
   body?: 'welcome' | 'weights' | 'chunk' | 'assignment' | 'reject' | 'stop' | 'heartbeat';
   welcome?: WelcomeMsg | null;
@@ -128,7 +134,7 @@ export interface CoordinatorMessage {
   chunk?: ChunkMsg | null;
   assignment?: AssignmentMsg | null;
   reject?: { reason: string } | null;
-  stop?: { reason: string } | null;
+  stop?: StopMsg | null;
   heartbeat?: HeartbeatMsg | null;
 }
 export interface DatasetRequestMsg {

@@ -99,7 +99,11 @@ export class InMemoryWorker implements WorkerLink {
     else this.rejections.push(why);
   }
 
-  close(reason: string): void {
+  drop(reason: string): void {
+    this.closedWith = reason;
+  }
+
+  endRun(reason: string): void {
     this.closedWith = reason;
   }
 }

@@ -22,3 +22,10 @@ export function lineLogger(level: 'warn' | 'info' | 'debug'): { log: Logger; lin
   const transport = new LineLog();
   return { log: winston.createLogger({ level, transports: [transport] }), lines: transport.lines };
 }
+
+/** A logger that keeps the messages of each level apart, for tests that assert what is a warning and what is not. */
+export function levelledLogger(): { log: Logger; warn: string[]; info: string[]; debug: string[] } {
+  const levels = { warn: new LineLog('warn'), info: new LineLog('info'), debug: new LineLog('debug') };
+  const log = winston.createLogger({ level: 'debug', transports: Object.values(levels) });
+  return { log, warn: levels.warn.lines, info: levels.info.lines, debug: levels.debug.lines };
+}

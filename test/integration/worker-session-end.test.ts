@@ -12,10 +12,11 @@ import { strict as assert } from 'node:assert';
 import * as grpc from '@grpc/grpc-js';
 import { startCoordinator } from '../../coordinator/coordinator';
 import { GradientComputer } from '../../shared/training/gradient-step';
-import { CoordinatorMessage, protocol, SERVER_OPTIONS, WorkerMessage } from '../../shared/wire/protocol';
+import { CoordinatorMessage, protocol, SERVER_OPTIONS, StopMsg, WorkerMessage } from '../../shared/wire/protocol';
 import { startWorker } from '../../worker/worker';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
+import { levelledLogger } from '../helpers/line-log';
 import { joinMessage, rawSession } from '../helpers/raw-client';
 import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
@@ -95,7 +96,7 @@ describe('a worker whose session the coordinator ends', function () {
     const recorded = await recordFirstAssignment();
     const assignment = recorded.at(-1)!;
     const another: CoordinatorMessage = { ...assignment, assignment: { ...assignment.assignment!, shardId: assignment.assignment!.shardId + 1 } };
-    const coordinator = await scriptedCoordinator([...recorded, another, { body: 'stop', stop: { reason: 'missed its shard deadline' } }], 'end');
+    const coordinator = await scriptedCoordinator([...recorded, another, { body: 'stop', stop: { reason: 'missed its shard deadline', scope: 'STOP_WORKER_DROPPED' } }], 'end');
     const worker = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), name: 'dropped' });
     try {
       await coordinator.reconnected;
@@ -104,6 +105,41 @@ describe('a worker whose session the coordinator ends', function () {
       worker.stop();
       coordinator.stop();
     }
+  });
+
+  describe('tells apart why the session ended', () => {
+    /** A worker whose first session is answered with `stop` alone; what it logged by the time it dialled again or ended. */
+    async function endedWith(stop: StopMsg): Promise<{ warn: string[]; info: string[]; outcome: 'dialled again' | 'ended' }> {
+      const coordinator = await scriptedCoordinator([{ body: 'stop', stop }], 'end');
+      const { log, warn, info } = levelledLogger();
+      const worker = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), log });
+      try {
+        const outcome = await Promise.race([coordinator.reconnected.then(() => 'dialled again' as const), worker.done.then(() => 'ended' as const)]);
+        return { warn, info, outcome };
+      } finally {
+        worker.stop();
+        coordinator.stop();
+      }
+    }
+
+    it('a dropped worker warns and rejoins', async () => {
+      const r = await endedWith({ reason: 'missed heartbeats', scope: 'STOP_WORKER_DROPPED' });
+      assert.equal(r.outcome, 'dialled again');
+      assert.deepEqual(r.warn, ['the coordinator dropped this worker (missed heartbeats); rejoining']);
+    });
+
+    it('a worker whose coordinator stopped the run unfinished waits for it to be resumed, without a warning', async () => {
+      const r = await endedWith({ reason: 'interrupted', scope: 'STOP_RUN_STOPPED' });
+      assert.equal(r.outcome, 'dialled again');
+      assert.deepEqual(r.warn, []);
+      assert.ok(r.info.includes('the coordinator stopped the run (interrupted); waiting for it to be resumed'), r.info.join('\n'));
+    });
+
+    it('a worker whose run finished ends', async () => {
+      const r = await endedWith({ reason: 'training finished', scope: 'STOP_RUN_FINISHED' });
+      assert.equal(r.outcome, 'ended');
+      assert.ok(r.info.includes('the run has finished'));
+    });
   });
 
   it('computes a shard whose session goes on (so the count above would see a pass)', async () => {

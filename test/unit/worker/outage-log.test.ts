@@ -4,14 +4,12 @@
  * logged at debug level.
  */
 import { strict as assert } from 'node:assert';
-import winston from 'winston';
 import { OutageLog } from '../../../worker/outage-log';
-import { LineLog } from '../../helpers/line-log';
+import { levelledLogger } from '../../helpers/line-log';
 
 function outageAt(clock: { ms: number }) {
-  const levels = { warn: new LineLog('warn'), info: new LineLog('info'), debug: new LineLog('debug') };
-  const log = winston.createLogger({ level: 'debug', transports: Object.values(levels) });
-  return { outage: new OutageLog(log, '10.0.0.5:50051', () => clock.ms), warn: levels.warn.lines, info: levels.info.lines, debug: levels.debug.lines };
+  const { log, ...lines } = levelledLogger();
+  return { outage: new OutageLog(log, '10.0.0.5:50051', () => clock.ms), ...lines };
 }
 
 const REFUSED = 'connect ECONNREFUSED 10.0.0.5:50051';
