@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isSystemError, RunFailedError } from '../shared/errors';
 import { fsyncPath, writeFileSynced } from '../shared/io/durable-files';
 
 export const MANIFEST = 'MANIFEST.json';
@@ -53,25 +54,29 @@ export class CheckpointStore {
 
   /** Writes a complete checkpoint for `step` and points `latest` at it. */
   write(step: number, files: CheckpointFiles): string {
-    if (MANIFEST in files) throw new RangeError(`${MANIFEST} is written by the store`);
-    fs.mkdirSync(this.dir, { recursive: true });
+    for (const name of Object.keys(files)) {
+      if (name === MANIFEST) throw new RangeError(`${MANIFEST} is written by the store`);
+      if (name.includes('/') || name.startsWith('.')) throw new RangeError(`bad checkpoint file name ${name}`);
+    }
     const final = this.pathOf(step);
     const tmp = `${final}.tmp-${process.pid}`;
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.mkdirSync(tmp);
-    const manifest: Manifest = { format: 'gradfleet-checkpoint/1', step, files: {} };
-    for (const [name, data] of Object.entries(files)) {
-      if (name.includes('/') || name.startsWith('.')) throw new RangeError(`bad checkpoint file name ${name}`);
-      writeFileSynced(path.join(tmp, name), data);
-      manifest.files[name] = { bytes: Buffer.byteLength(data), sha256: sha256(data) };
-    }
-    if (this.pauseBeforeManifestMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.pauseBeforeManifestMs);
-    writeFileSynced(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
-    fsyncPath(tmp);
-    fs.rmSync(final, { recursive: true, force: true });
-    fs.renameSync(tmp, final);
-    fsyncPath(this.dir);
-    this.pointLatestAt(path.basename(final));
+    withStorage(`the checkpoint of step ${step} to ${final}`, tmp, () => {
+      fs.mkdirSync(this.dir, { recursive: true });
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.mkdirSync(tmp);
+      const manifest: Manifest = { format: 'gradfleet-checkpoint/1', step, files: {} };
+      for (const [name, data] of Object.entries(files)) {
+        writeFileSynced(path.join(tmp, name), data);
+        manifest.files[name] = { bytes: Buffer.byteLength(data), sha256: sha256(data) };
+      }
+      if (this.pauseBeforeManifestMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, this.pauseBeforeManifestMs);
+      writeFileSynced(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+      fsyncPath(tmp);
+      fs.rmSync(final, { recursive: true, force: true });
+      fs.renameSync(tmp, final);
+      fsyncPath(this.dir);
+      this.pointLatestAt(path.basename(final));
+    });
     return final;
   }
 
@@ -164,13 +169,30 @@ export class CheckpointStore {
   /** Copies a checkpoint to `best/`, replacing the previous best atomically. */
   markBest(dir: string): void {
     const tmp = path.join(this.dir, `${BEST}.tmp-${process.pid}`);
-    fs.rmSync(tmp, { recursive: true, force: true });
-    fs.cpSync(dir, tmp, { recursive: true });
-    const old = path.join(this.dir, `${BEST}.old-${process.pid}`);
     const best = path.join(this.dir, BEST);
-    if (fs.existsSync(best)) fs.renameSync(best, old);
-    fs.renameSync(tmp, best);
-    fs.rmSync(old, { recursive: true, force: true });
-    fsyncPath(this.dir);
+    withStorage(`the best checkpoint to ${best}`, tmp, () => {
+      fs.rmSync(tmp, { recursive: true, force: true });
+      fs.cpSync(dir, tmp, { recursive: true });
+      const old = path.join(this.dir, `${BEST}.old-${process.pid}`);
+      if (fs.existsSync(best)) fs.renameSync(best, old);
+      fs.renameSync(tmp, best);
+      fs.rmSync(old, { recursive: true, force: true });
+      fsyncPath(this.dir);
+    });
+  }
+}
+
+/**
+ * Runs a write that builds `tmp` and renames it into place. A disk that is full or fails leaves the
+ * checkpoints already written as they were and gives back the space of the partial copy; the run
+ * stops with a one-line reason rather than going on without the checkpoints it was asked to keep.
+ */
+function withStorage(what: string, tmp: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    throw new RunFailedError(`cannot write ${what}: ${err.message}`);
   }
 }

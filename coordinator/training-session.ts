@@ -10,7 +10,7 @@ import { checkpointPauseMs, isInteractive } from '../shared/config/env';
 import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
-import { InterruptedError } from '../shared/errors';
+import { InterruptedError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
 import type { EpochLogs, TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
@@ -100,8 +100,9 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     start: resumed?.position,
     history: resumed?.history,
   }).catch((err: unknown) => {
-    // The command's last line, where a user who pressed Ctrl-C looks for how to go on.
-    throw err instanceof InterruptedError ? new InterruptedError(`${err.message}; ${howToContinue(store, o.runDir)}`) : err;
+    // The command's last line, where a user who pressed Ctrl-C or freed a full disk looks for how to go on.
+    if (err instanceof InterruptedError || err instanceof RunFailedError) err.message = `${err.message}; ${howToContinue(store, o.runDir)}`;
+    throw err;
   });
 
   const test = evalOn(run.dataset.test);

@@ -31,8 +31,13 @@ export class BackendUnavailableError extends UserError {}
 /** Training was stopped on purpose (Ctrl-C, SIGTERM): not a failure of the program. */
 export class InterruptedError extends GradfleetError {}
 
-/** The run cannot go on (its worker processes keep dying): neither a bug nor bad input. */
+/** The run cannot go on (its worker processes keep dying, its disk is full): neither a bug nor bad input. */
 export class RunFailedError extends GradfleetError {}
+
+/** An error from the operating system (a full disk, a file that cannot be opened), as Node reports it. */
+export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
+  return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
+}
 
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;

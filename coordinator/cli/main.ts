@@ -19,7 +19,7 @@ import { compileTrainingOptions } from '../../shared/config/training-options';
 import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
-import { ConfigError, InterruptedError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
+import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
 import { configureLogging } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
@@ -213,6 +213,11 @@ export async function main(argv: string[]): Promise<number> {
     if (isUserError(err)) {
       process.stderr.write(`gradfleet: error: ${oneLineMessage(err)}\n`);
       return EXIT_USER_ERROR;
+    }
+    if (isSystemError(err)) {
+      // A full disk or a failing device: the host's problem, which a stack trace would only hide.
+      process.stderr.write(`gradfleet: failed: ${oneLineMessage(err)}\n`);
+      return EXIT_INTERNAL_ERROR;
     }
     process.stderr.write(`gradfleet: internal error: ${(err as Error).stack ?? String(err)}\n`);
     return EXIT_INTERNAL_ERROR;
