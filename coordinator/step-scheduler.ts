@@ -27,12 +27,12 @@
  * same failure handling: shards of the validation indices, answered with
  * loss and correct counts instead of gradients.
  */
-import { InterruptedError } from '../shared/errors';
+import { InterruptedError, RunFailedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
-import { addGradient, addSums, emptySums, indexOfNonFinite } from '../shared/training/gradient-sums';
+import { addGradient, addSums, emptySums, firstNonFinite } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
 import type { Member, Membership } from './membership';
@@ -104,7 +104,17 @@ interface PendingShard {
   missing: number;
   /** Set once every tensor has come. */
   result?: GradientSums;
+  /** Workers whose gradient for it held NaN or Inf. */
+  nonFinite: string[];
 }
+
+/**
+ * A shard whose gradient came back non-finite this often, from every live worker, is taken as the model
+ * having diverged rather than as broken workers: such a shard goes to a worker that has not failed it
+ * while there is one, so broken workers among sound ones never get there, and a run whose every worker
+ * computes NaN stops instead of cycling through them for ever.
+ */
+export const NON_FINITE_ATTEMPTS = 3;
 
 /** Validation indices and how to judge them: with the weights workers train with, or with the evaluation (EMA) weights. */
 export interface ValidationWork {
@@ -215,7 +225,7 @@ export class StepScheduler implements GradientSource {
     const ranges = planShards(indices.length, rates, job.task === 'train' ? Math.max(1, this.options.microBatch) : 1);
     const tensors = job.task === 'train' ? this.options.gradientSizes.length : 0;
     const shards: PendingShard[] = ranges
-      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: workers[i].id, attempt: 0, sentAt: 0, received: new Array(tensors).fill(undefined), missing: tensors }))
+      .map((r, i) => ({ shardId: i, indices: indices.subarray(r.start, r.end), workerId: workers[i].id, attempt: 0, sentAt: 0, received: new Array(tensors).fill(undefined), missing: tensors, nonFinite: [] }))
       .filter((s) => s.indices.length > 0);
     if (job.task === 'train') {
       this.lastWorkerCount = members.length;
@@ -261,7 +271,10 @@ export class StepScheduler implements GradientSource {
     if (r.sums.count !== shard.indices.length) return `gradient over ${r.sums.count} samples, shard has ${shard.indices.length}`;
     const bad = firstNonFinite(r.sums);
     if (bad !== undefined) {
-      this.reassign(shard, `non-finite gradient from ${r.workerId} (${bad})`);
+      shard.nonFinite.push(r.workerId);
+      const untried = this.membership.active().some((m) => !shard.nonFinite.includes(m.id));
+      if (untried || shard.nonFinite.length < NON_FINITE_ATTEMPTS) this.reassign(shard, `non-finite gradient from ${r.workerId} (${bad})`);
+      else cur.fail(new RunFailedError(`training diverged at step ${cur.step}: shard ${shard.shardId}'s ${cur.task === 'train' ? 'gradient' : 'validation result'} held ${bad} ${shard.nonFinite.length} times (from ${shard.nonFinite.join(', ')}); a lower --lr may help`));
       return `gradient contains ${bad}`;
     }
     const positions = r.tensors ?? r.sums.grads.map((_, i) => i);
@@ -422,8 +435,11 @@ export class StepScheduler implements GradientSource {
 
   private reassign(shard: PendingShard, why: string): void {
     clearTimeout(shard.timer);
-    const candidates = this.membership.active().filter((m) => m.id !== shard.workerId);
-    const pool = candidates.length > 0 ? candidates : this.membership.active();
+    // Another worker than the last one, and one that has not computed this shard as NaN, where there is one.
+    const active = this.membership.active();
+    const others = active.filter((m) => m.id !== shard.workerId);
+    const untried = others.filter((m) => !shard.nonFinite.includes(m.id));
+    const pool = [untried, others].find((p) => p.length > 0) ?? active;
     if (pool.length === 0) {
       // Wait for a worker to come back, then retry this shard.
       this.log.warn(`no worker left for shard ${shard.shardId} (${why}); waiting`);
@@ -443,11 +459,3 @@ export class StepScheduler implements GradientSource {
 
 const TOGETHER = fixedBroadcast('together');
 
-function firstNonFinite(sums: GradientSums): string | undefined {
-  if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';
-  for (const g of sums.grads) {
-    const i = indexOfNonFinite(g);
-    if (i >= 0) return Number.isNaN(g[i]) ? 'NaN' : 'Inf';
-  }
-  return undefined;
-}

@@ -24,6 +24,16 @@ export function addGradient(total: FloatArray, part: ArrayLike<number>, index: n
   for (let j = 0; j < part.length; j++) total[j] += part[j];
 }
 
+/** What in `sums` is not finite ('a non-finite loss', 'NaN', 'Inf'), or undefined when all of it is. */
+export function firstNonFinite(sums: GradientSums): string | undefined {
+  if (!Number.isFinite(sums.lossSum)) return 'a non-finite loss';
+  for (const g of sums.grads) {
+    const i = indexOfNonFinite(g);
+    if (i >= 0) return Number.isNaN(g[i]) ? 'NaN' : 'Inf';
+  }
+  return undefined;
+}
+
 /** The index of the first NaN or infinity in `g`, or -1. float32 values are judged by their exponent bits (all ones), read as integers, without turning each into a double. */
 export function indexOfNonFinite(g: FloatArray): number {
   if (g instanceof Float32Array) {

@@ -161,6 +161,26 @@ describe('the step scheduler', () => {
     assert.match(c.nodes[1].rejections[0], /NaN/);
   });
 
+  it('keeps the run going when two of three workers compute NaN: their shards go to the sound one', async () => {
+    const c = cluster(3);
+    c.nodes[1].fault = 'nan';
+    c.nodes[2].fault = 'nan';
+    assertSameSums(await c.scheduler.computeBatch(work), c.reference);
+  });
+
+  it('stops the run as diverged when every worker computes NaN, instead of passing the shard round for ever', async () => {
+    const c = cluster(2);
+    for (const n of c.nodes) n.fault = 'nan';
+    await assert.rejects(c.scheduler.computeBatch(work), /^RunFailedError: training diverged at step 0: shard \d's gradient held NaN 3 times \(from w\d, w\d, w\d\); a lower --lr may help$/);
+  });
+
+  it('gives a lone worker that computes NaN three tries before calling the run diverged', async () => {
+    const c = cluster(1);
+    c.nodes[0].fault = 'nan';
+    await assert.rejects(c.scheduler.computeBatch(work), /held NaN 3 times \(from w1, w1, w1\)/);
+    assert.equal(c.nodes[0].rejections.length, 3);
+  });
+
   describe('gradients in parts (a streamed backward pass, last layers first)', () => {
     const parts = [[4, 5], [2, 3], [0, 1]];
 
