@@ -4,7 +4,7 @@
  * gradient step and optimizer code, with gradients computed right here.
  */
 import type { TrainingOptions } from '../shared/config/training-options';
-import { RunFailedError } from '../shared/errors';
+import { DivergedError } from '../shared/errors';
 import { firstNonFinite } from '../shared/training/gradient-sums';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { prepareRun } from '../shared/training/run-setup';
@@ -26,7 +26,7 @@ export async function runBaseline(o: TrainingOptions): Promise<SessionResult> {
         const sums = computer.compute(work);
         // As the coordinator refuses such a gradient from its workers: an update with it would turn every weight to NaN.
         const bad = firstNonFinite(sums);
-        if (bad !== undefined) throw new RunFailedError(`training diverged at step ${work.step}: the gradient held ${bad}; a lower --lr may help`);
+        if (bad !== undefined) throw new DivergedError(`training diverged at step ${work.step}: the gradient held ${bad}; a lower --lr may help`);
         return sums;
       },
       lastWorkerCount: 1,

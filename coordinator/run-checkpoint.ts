@@ -155,11 +155,12 @@ export function resolveResume(resume: string, store: CheckpointStore, log: { war
   return resume;
 }
 
-/** For a run that was stopped: what it can continue from, and the flags that continue it. */
-export function howToContinue(store: CheckpointStore, runDir: string): string {
+/** For a run that was stopped: what it can continue from, and the flags that continue it (with `changed` options, when the same would fail again). */
+export function howToContinue(store: CheckpointStore, runDir: string, changed?: string): string {
   const { found } = store.newestValid();
   if (found === undefined) return `no checkpoint was written yet (--checkpoint-every N writes them every N steps); the run can only start again`;
-  return `the newest checkpoint is ${found.dir} (step ${found.step}); continue the run with the same options and --run-dir ${runDir} --resume auto`;
+  const how = changed === undefined ? `continue the run with the same options and --run-dir ${runDir} --resume auto` : `continue from it with ${changed} and --run-dir ${runDir} --resume auto --resume-force`;
+  return `the newest checkpoint is ${found.dir} (step ${found.step}); ${how}`;
 }
 
 /** Restores everything a checkpoint holds into a prepared run; returns where the loop goes on. */

@@ -27,7 +27,7 @@
  * same failure handling: shards of the validation indices, answered with
  * loss and correct counts instead of gradients.
  */
-import { InterruptedError, RunFailedError } from '../shared/errors';
+import { DivergedError, InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
@@ -274,7 +274,7 @@ export class StepScheduler implements GradientSource {
       shard.nonFinite.push(r.workerId);
       const untried = this.membership.active().some((m) => !shard.nonFinite.includes(m.id));
       if (untried || shard.nonFinite.length < NON_FINITE_ATTEMPTS) this.reassign(shard, `non-finite gradient from ${r.workerId} (${bad})`);
-      else cur.fail(new RunFailedError(`training diverged at step ${cur.step}: shard ${shard.shardId}'s ${cur.task === 'train' ? 'gradient' : 'validation result'} held ${bad} ${shard.nonFinite.length} times (from ${shard.nonFinite.join(', ')}); a lower --lr may help`));
+      else cur.fail(new DivergedError(`training diverged at step ${cur.step}: shard ${shard.shardId}'s ${cur.task === 'train' ? 'gradient' : 'validation result'} held ${bad} ${shard.nonFinite.length} times (from ${shard.nonFinite.join(', ')}); a lower --lr may help`));
       return `gradient contains ${bad}`;
     }
     const positions = r.tensors ?? r.sums.grads.map((_, i) => i);

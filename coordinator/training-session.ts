@@ -10,7 +10,7 @@ import { checkpointPauseMs, isInteractive } from '../shared/config/env';
 import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
-import { InterruptedError, isSystemError, RunFailedError } from '../shared/errors';
+import { DivergedError, InterruptedError, isSystemError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
 import type { EpochLogs, TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
@@ -102,7 +102,8 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   }).catch((err: unknown) => {
     // The command's last line, where a user who pressed Ctrl-C or freed a full disk looks for how to go on.
     if (isSystemError(err)) throw new RunFailedError(`${err.message}; ${howToContinue(store, o.runDir)}`, { cause: err });
-    if (err instanceof InterruptedError || err instanceof RunFailedError) err.message = `${err.message}; ${howToContinue(store, o.runDir)}`;
+    if (err instanceof DivergedError) err.message = `${err.message}; ${howToContinue(store, o.runDir, 'a lower --lr')}`;
+    else if (err instanceof InterruptedError || err instanceof RunFailedError) err.message = `${err.message}; ${howToContinue(store, o.runDir)}`;
     throw err;
   });
 

@@ -39,6 +39,9 @@ export function isSystemError(err: unknown): err is NodeJS.ErrnoException {
   return err instanceof Error && typeof (err as NodeJS.ErrnoException).code === 'string' && typeof (err as NodeJS.ErrnoException).syscall === 'string';
 }
 
+/** The model's gradients turned NaN or infinite: continuing with the same options would diverge again. */
+export class DivergedError extends RunFailedError {}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

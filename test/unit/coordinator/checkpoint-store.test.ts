@@ -91,6 +91,12 @@ describe('what a stopped run is told', () => {
     assert.equal(howToContinue(store, 'runs/r1'), `the newest checkpoint is ${older} (step 10); continue the run with the same options and --run-dir runs/r1 --resume auto`);
   });
 
+  it('asks for --resume-force and the change when the same options would fail again (a diverged run)', () => {
+    const store = new CheckpointStore(tmpDir());
+    const dir = store.write(10, files(10));
+    assert.equal(howToContinue(store, 'runs/r1', 'a lower --lr'), `the newest checkpoint is ${dir} (step 10); continue from it with a lower --lr and --run-dir runs/r1 --resume auto --resume-force`);
+  });
+
   it('says when there is nothing to continue from', () => {
     assert.match(howToContinue(new CheckpointStore(tmpDir()), 'runs/r1'), /^no checkpoint was written yet .*the run can only start again$/);
   });

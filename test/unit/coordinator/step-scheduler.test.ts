@@ -171,7 +171,7 @@ describe('the step scheduler', () => {
   it('stops the run as diverged when every worker computes NaN, instead of passing the shard round for ever', async () => {
     const c = cluster(2);
     for (const n of c.nodes) n.fault = 'nan';
-    await assert.rejects(c.scheduler.computeBatch(work), /^RunFailedError: training diverged at step 0: shard \d's gradient held NaN 3 times \(from w\d, w\d, w\d\); a lower --lr may help$/);
+    await assert.rejects(c.scheduler.computeBatch(work), /^DivergedError: training diverged at step 0: shard \d's gradient held NaN 3 times \(from w\d, w\d, w\d\); a lower --lr may help$/);
   });
 
   it('gives a lone worker that computes NaN three tries before calling the run diverged', async () => {
