@@ -4,7 +4,8 @@
  * warning per dial would bury everything else in its log (360 lines an hour
  * at the default backoff). So an outage is warned about when it starts, when
  * its cause changes, and once a minute with how long it has lasted; every
- * failed dial is still there at debug level.
+ * failed dial is still there at debug level. After the coordinator said it
+ * stopped its run, its absence is expected: the same lines come at info.
  */
 import type { Logger } from '../shared/logging';
 
@@ -15,6 +16,7 @@ export class OutageLog {
   private failures = 0;
   private lastCause = '';
   private lastWarnedAt = 0;
+  private expected = false;
 
   constructor(
     private readonly log: Logger,
@@ -36,7 +38,12 @@ export class OutageLog {
     }
     this.lastWarnedAt = at;
     const lasted = this.failures === 1 ? '' : ` (${this.failures} attempts over ${Math.round((at - this.startedAt) / 1000)} s)`;
-    this.log.warn(`${what}; retrying${lasted}`);
+    this.log.log(this.expected ? 'info' : 'warn', `${what}; retrying${lasted}`);
+  }
+
+  /** The coordinator stopped its run on purpose: until the worker is back in a run, its absence is no surprise. */
+  expectAbsence(): void {
+    this.expected = true;
   }
 
   /** The worker is in a run again: the next failure starts a new outage. */
@@ -44,5 +51,6 @@ export class OutageLog {
     if (this.failures > 1) this.log.info(`reached the coordinator at ${this.coordinator} after ${this.failures} failed attempts over ${Math.round((this.now() - this.startedAt) / 1000)} s`);
     this.failures = 0;
     this.lastCause = '';
+    this.expected = false;
   }
 }

@@ -196,8 +196,10 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
             break;
           }
           if (err.scope === 'refused') throw new UserError(err.message);
-          if (err.scope === 'STOP_RUN_STOPPED') log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
-          else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
+          if (err.scope === 'STOP_RUN_STOPPED') {
+            log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
+            outage.expectAbsence();
+          } else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
         } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
           throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {

@@ -47,6 +47,18 @@ describe("a worker's log while its coordinator is away", () => {
     assert.match(warn[1], /ETIMEDOUT .*\(2 attempts over 2 s\)$/);
   });
 
+  it('says it at info level after the coordinator stopped its run on purpose, and warns again once the worker was back', () => {
+    const clock = { ms: 0 };
+    const { outage, warn, info } = outageAt(clock);
+    outage.expectAbsence();
+    for (let i = 0; i < 7; i++, clock.ms += 10_000) outage.failed(REFUSED, true);
+    assert.deepEqual(warn, []);
+    assert.deepEqual(info, [`lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying`, `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying (7 attempts over 60 s)`]);
+    outage.recovered();
+    outage.failed(REFUSED, true);
+    assert.equal(warn.length, 1);
+  });
+
   it('says how long it took once the worker is back, and starts afresh at the next outage', () => {
     const clock = { ms: 0 };
     const { outage, warn, info } = outageAt(clock);
