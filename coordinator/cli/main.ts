@@ -91,10 +91,16 @@ function buildProgram(): Command {
       security: compileConnectionSecurity(v),
       simulateComputeMs: v.simulateComputeMs as number | undefined,
     });
-    const stop = () => worker.stop();
+    let interrupted = false;
+    const stop = () => {
+      interrupted = true;
+      worker.stop();
+    };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
     await worker.done;
+    // Not a finished run: `local` (as torchrun) starts a worker that ends this way again.
+    if (interrupted) throw new InterruptedError('interrupted; this worker has left its run (start it again to rejoin)');
   });
 
   const localCmd = program.command('local').description('a coordinator and N worker processes on this machine');

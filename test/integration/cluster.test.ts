@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, runCli } from '../helpers/cli';
 import { readSummary } from '../../shared/training/run-summary';
-import { exitOf, startCoordinatorProcess } from '../helpers/processes';
+import { exitOf, startCoordinatorProcess, waitForStep } from '../helpers/processes';
 import { maxAbsDiff } from '../helpers/backends';
 import { tmpDir } from '../helpers/tmp';
 import { savedWeights } from '../helpers/weights-file';
@@ -191,6 +191,24 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     const s = readSummary(runDir);
     assert.equal(s.workers, 2);
     assert.ok((s.test_accuracy as number) > 0.85);
+  });
+
+  it('a worker stopped with SIGTERM leaves the run with exit code 130 and one line, and the coordinator goes on', async () => {
+    const runDir = path.join(tmpDir(), 'run');
+    const { child: coordinator, port } = await startCoordinatorProcess(['--port', '0', '--model', 'mlp', '--epochs', '50', '--backend', 'wasm', '--run-dir', runDir]);
+    try {
+      const worker = spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, '--backend', 'wasm', '--cache-dir', path.join(runDir, 'cache')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      worker.stderr!.on('data', (d) => (stderr += d));
+      await waitForStep(port, 1);
+      worker.kill('SIGTERM');
+      assert.equal(await exitOf(worker), 130);
+      assert.equal(stderr.trim().split('\n').at(-1), 'gradfleet: stopped: interrupted; this worker has left its run (start it again to rejoin)');
+      assert.equal(coordinator.exitCode, null, 'the coordinator waits for workers');
+    } finally {
+      coordinator.kill('SIGINT');
+      await exitOf(coordinator);
+    }
   });
 
   it('`gradfleet status` with no coordinator there fails with one line', () => {
