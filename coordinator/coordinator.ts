@@ -3,12 +3,12 @@
  * training loop, optimizer and evaluation are the one-process ones; the
  * gradients come from the step scheduler, which farms shards out to workers.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type * as grpc from '@grpc/grpc-js';
 import type { TrainingOptions } from '../shared/config/training-options';
 import { packDataset } from '../shared/data/dataset-archive';
 import { ConfigError } from '../shared/errors';
+import { createRunDirectory } from '../shared/io/run-directory';
 import { getLogger, Logger } from '../shared/logging';
 import { ChromeTrace } from '../shared/observability/chrome-trace';
 import { clockMs } from '../shared/observability/clock';
@@ -114,7 +114,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   const membership = new Membership(o.maxWorkers);
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPES[o.compress].weights);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-  fs.mkdirSync(o.runDir, { recursive: true });
+  createRunDirectory(o.runDir);
   const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'), (err) => log.warn(`cannot write trace.json (${err.message}); the timeline stops here, training goes on`));
   const timeline = new StepTimeline(trace);
   const broadcastTrials: BroadcastTrial[] = [];

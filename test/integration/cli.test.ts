@@ -96,6 +96,13 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
   it('a negative epoch count', () => expectOneLineError(runCli(['baseline', '--epochs', '-3']), /--epochs .*-3 is below the minimum 1/));
   it('an unknown flag', () => expectOneLineError(runCli(['baseline', '--epoch', '3']), /unknown option '--epoch'/));
 
+  it('a run directory that cannot be created', () => {
+    const file = path.join(tmpDir(), 'not-a-directory');
+    fs.writeFileSync(file, '');
+    const runDir = path.join(file, 'run');
+    expectOneLineError(runCli(['baseline', '--run-dir', runDir, '--epochs', '1']), new RegExp(`--run-dir ${runDir}: cannot create it or write there \\(ENOTDIR`));
+  });
+
   it('a backend that is not installed', () =>
     expectOneLineError(runCli(['baseline', '--backend', 'tensorflow-gpu', '--epochs', '1']), /backend 'tensorflow-gpu' is unavailable: @tensorflow\/tfjs-node-gpu is not installed/));
 
