@@ -82,7 +82,7 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
   validateDatasetName(dataset);
   const preset = isPresetName(model) ? PRESET_DEFAULTS[model] : { l2: 0, dropout: 0 };
   const runId = (v.runId as string | undefined) ?? continuedRunId(v) ?? defaultRunId(model, now);
-  if (!/^[A-Za-z0-9._-]{1,128}$/.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
+  if (!RUN_ID.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
   if (v.freezeLayers !== 0 && v.initFrom === undefined) throw new ConfigError('--freeze-layers needs --init-from');
   return {
     model,
