@@ -179,13 +179,11 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     // and the coordinator is told the backend that runs ('wasm', not 'auto').
     backendName = (await initBackend(o.backend)).name;
     let attempt = 0;
-    let joined = false;
     const outage = new OutageLog(log, o.coordinator);
     while (!stopped) {
       try {
         await runSession(() => {
           attempt = 0;
-          joined = true;
           outage.recovered();
         });
         log.warn('the coordinator closed the session; reconnecting');
@@ -204,7 +202,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
         } else if (!stopped) {
           const { details, message } = err as Partial<grpc.ServiceError> & Error;
-          outage.failed(details ? connectionFailure(details) : message.split('\n')[0], joined);
+          // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
+          outage.failed(details ? connectionFailure(details) : message.split('\n')[0], state !== undefined);
         }
       }
       if (stopped) break;
