@@ -101,10 +101,11 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     start: resumed?.position,
     history: resumed?.history,
   }).catch((err: unknown) => {
+    if (!(isSystemError(err) || err instanceof InterruptedError || err instanceof RunFailedError)) throw err;
     // The command's last line, where a user who pressed Ctrl-C or freed a full disk looks for how to go on.
-    if (isSystemError(err)) throw new RunFailedError(`${err.message}; ${howToContinue(store, o.runDir)}`, { cause: err });
-    if (err instanceof DivergedError) err.message = `${err.message}; ${howToContinue(store, o.runDir, 'a lower --lr')}`;
-    else if (err instanceof InterruptedError || err instanceof RunFailedError) err.message = `${err.message}; ${howToContinue(store, o.runDir)}`;
+    const hint = howToContinue(store, o.runDir, err instanceof DivergedError ? 'a lower --lr' : undefined);
+    if (isSystemError(err)) throw new RunFailedError(`${err.message}; ${hint}`);
+    err.message = `${err.message}; ${hint}`;
     throw err;
   });
 

@@ -212,16 +212,12 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`gradfleet: stopped: ${err.message}\n`);
       return EXIT_INTERRUPTED;
     }
-    if (err instanceof RunFailedError) {
-      process.stderr.write(`gradfleet: failed: ${err.message}\n`);
-      return EXIT_INTERNAL_ERROR;
-    }
     if (isUserError(err)) {
       process.stderr.write(`gradfleet: error: ${oneLineMessage(err)}\n`);
       return EXIT_USER_ERROR;
     }
-    if (isSystemError(err)) {
-      // A full disk or a failing device: the host's problem, which a stack trace would only hide.
+    if (err instanceof RunFailedError || isSystemError(err)) {
+      // A run that cannot go on, or the host's problem (a full disk, a failing device): a stack trace would only hide it.
       process.stderr.write(`gradfleet: failed: ${oneLineMessage(err)}\n`);
       return EXIT_INTERNAL_ERROR;
     }
