@@ -77,7 +77,6 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
 
   const onSignal = () => {
     log.warn('interrupted: stopping the coordinator and workers');
-    stopping = true;
     // The coordinator first: workers that leave a stopped run are not reported as lost.
     void coordinator.stop('interrupted');
     stopAll();
@@ -87,11 +86,10 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
   try {
     return await coordinator.result;
   } catch (err) {
-    stopAll();
     // The coordinator's message carries the newest checkpoint and how to continue from it.
     throw failure !== undefined && err instanceof InterruptedError ? new RunFailedError(err.message) : err;
   } finally {
-    // Workers leave by themselves when the run ends; one started again at the last moment would not.
+    // Workers leave by themselves when a run finishes; after a failure, or one started again at the last moment, not.
     stopAll();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
