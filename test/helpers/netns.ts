@@ -5,6 +5,7 @@
  */
 import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
 import { CLI } from './cli';
+import { skipIfMissing } from './skip';
 
 export interface Host {
   ns: string;
@@ -124,11 +125,7 @@ export function runOnHost(host: Host, args: string[]): HostProcess {
 export function withHosts(count: number): () => Host[] {
   let topology: Topology | undefined;
   before(function () {
-    const why = netnsUnavailable();
-    if (why !== undefined) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    skipIfMissing(this, netnsUnavailable());
     topology = createTopology(count);
   });
   after(() => topology?.destroy());

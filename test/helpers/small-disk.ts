@@ -4,6 +4,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { tmpDir } from './tmp';
+import { skipIfMissing } from './skip';
 
 export interface SmallDisk {
   dir: string;
@@ -22,11 +23,7 @@ export function withSmallDisk(mib: number): () => SmallDisk {
   let disk: SmallDisk | undefined;
   beforeEach(function () {
     const dir = tmpDir('gradfleet-disk-');
-    const why = process.getuid?.() !== 0 ? 'mounting a small disk needs root' : mount('-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir);
-    if (why !== undefined) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    skipIfMissing(this, process.getuid?.() !== 0 ? 'mounting a small disk needs root' : mount('-t', 'tmpfs', '-o', `size=${mib}m`, 'tmpfs', dir));
     disk = {
       dir,
       resize: (size) => {

@@ -14,6 +14,7 @@ import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
+import { skipIfMissing } from '../helpers/skip';
 
 const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOT = path.resolve(__dirname, '../../../test-artifacts/dashboard.png');
@@ -22,10 +23,7 @@ describe('the live dashboard', function () {
   this.timeout(300_000);
 
   before(function () {
-    if (!fs.existsSync(CHROMIUM)) {
-      console.log(`      skipped: ${CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs it)`);
-      this.skip();
-    }
+    skipIfMissing(this, fs.existsSync(CHROMIUM) ? undefined : `${CHROMIUM} is not installed (Debian package 'chromium'; .ci/run installs it)`);
   });
 
   it('shows the live workers and a loss curve that grows during the run, in Chromium', async () => {

@@ -20,6 +20,7 @@ import { joinMessage, rawFetch, rawSession, replies } from '../helpers/raw-clien
 import { stopCoordinator } from '../helpers/stop-coordinator';
 import { tmpDir } from '../helpers/tmp';
 import { tokenFile } from '../helpers/token-file';
+import { skipIfMissing } from '../helpers/skip';
 
 const TOKEN = 'correct-horse-battery-staple-0123';
 const TRAINING = { model: 'mlp', epochs: '1', maxSteps: '5', backend: 'wasm', port: '0', emaDecay: '0' };
@@ -73,11 +74,7 @@ describe('a coordinator with mutual TLS', function () {
   const runId = 'mtls-test';
 
   before(async function () {
-    const why = opensslUnavailable();
-    if (why !== undefined) {
-      console.log(`      skipped: ${why}`);
-      this.skip();
-    }
+    skipIfMissing(this, opensslUnavailable());
     certs = makeCertificates(tmpDir());
     await useBackend('wasm');
     coordinator = await startCoordinator(

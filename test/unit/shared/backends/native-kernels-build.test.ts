@@ -8,13 +8,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildKernels, canBuildKernels } from '../../../../shared/backends/wasm/native/build-kernels';
 import { KERNELS_WASM_BASE64 } from '../../../../shared/backends/wasm/native/kernels-wasm';
+import { skipIfMissing } from '../../../helpers/skip';
 
 describe('the embedded wasm kernels', () => {
   before(function () {
-    if (!canBuildKernels()) {
-      console.log('      skipped: clang with the wasm32 target and wasm-ld (Debian: clang, lld) are not installed');
-      this.skip();
-    }
+    skipIfMissing(this, canBuildKernels() ? undefined : 'clang with the wasm32 target and wasm-ld (Debian: clang, lld) are not installed');
   });
 
   it('are the build of the C sources in native/ (npm run build:kernels rewrites them)', function () {
