@@ -5,12 +5,23 @@
  */
 import type { TrainingOptions } from '../shared/config/training-options';
 import { DivergedError } from '../shared/errors';
+import { claimRunDirectory } from '../shared/io/run-directory';
+import { getLogger } from '../shared/logging';
 import { firstNonFinite } from '../shared/training/gradient-sums';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { prepareRun } from '../shared/training/run-setup';
 import { runTrainingSession, SessionResult } from './training-session';
 
 export async function runBaseline(o: TrainingOptions): Promise<SessionResult> {
+  const claim = claimRunDirectory(o.runDir, 'baseline', getLogger({ component: 'baseline', runId: o.runId }));
+  try {
+    return await trainInThisProcess(o);
+  } finally {
+    claim.release();
+  }
+}
+
+async function trainInThisProcess(o: TrainingOptions): Promise<SessionResult> {
   const run = await prepareRun(o);
   const computer = new GradientComputer(run.model, run.dataset.train, run.dataset.shape, {
     numClasses: run.dataset.numClasses,

@@ -8,7 +8,7 @@ import type * as grpc from '@grpc/grpc-js';
 import type { TrainingOptions } from '../shared/config/training-options';
 import { packDataset } from '../shared/data/dataset-archive';
 import { ConfigError } from '../shared/errors';
-import { createRunDirectory } from '../shared/io/run-directory';
+import { claimRunDirectory } from '../shared/io/run-directory';
 import { getLogger, Logger } from '../shared/logging';
 import { ChromeTrace } from '../shared/observability/chrome-trace';
 import { clockMs } from '../shared/observability/clock';
@@ -108,13 +108,25 @@ const MAX_TENSOR_BYTES = 512 * 2 ** 20;
 export async function startCoordinator(o: CoordinatorOptions): Promise<CoordinatorHandle> {
   const log = getLogger({ component: 'coordinator', runId: o.runId });
   checkListenPolicy(o.host, { token: o.security.token, insecure: o.insecure, tls: isTls(o.security.tls) }, log);
+  const claim = claimRunDirectory(o.runDir, 'coordinator', log);
+  try {
+    const handle = await serve(o, log);
+    // Given up once the run has ended, checkpoints and summary written.
+    return { ...handle, result: handle.result.finally(() => claim.release()) };
+  } catch (err) {
+    // Failed to start (a port in use, a dataset that cannot load): the directory is free for the next try.
+    claim.release();
+    throw err;
+  }
+}
+
+async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHandle> {
   const credentials = serverCredentials(o.security.tls);
   const dtype = gradientDtype(o);
   const run = await prepareRun(o);
   const membership = new Membership(o.maxWorkers);
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPES[o.compress].weights);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));
-  createRunDirectory(o.runDir);
   const trace = new ChromeTrace(path.join(o.runDir, 'trace.json'), (err) => log.warn(`cannot write trace.json (${err.message}); the timeline stops here, training goes on`));
   const timeline = new StepTimeline(trace);
   const broadcastTrials: BroadcastTrial[] = [];

@@ -11,7 +11,6 @@ import type { TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
 import { DivergedError, InterruptedError, isSystemError, RunFailedError } from '../shared/errors';
-import { createRunDirectory } from '../shared/io/run-directory';
 import { getLogger } from '../shared/logging';
 import type { EpochLogs, TrainingCallback } from '../shared/training/callbacks';
 import { EarlyStopping } from '../shared/training/early-stopping';
@@ -60,7 +59,6 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const { options: o, run } = input;
   const wallStart = Date.now();
   const log = getLogger({ component: input.command, runId: o.runId });
-  createRunDirectory(o.runDir);
   // The options as resolved, for the record; a token (the coordinator's) is a secret and stays out.
   const recorded = JSON.stringify({ command: input.command, ...o }, (key, value: unknown) => (key === 'token' && value !== undefined ? '(redacted)' : value), 2);
   fs.writeFileSync(path.join(o.runDir, 'config.json'), `${recorded}\n`);

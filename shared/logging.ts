@@ -1,3 +1,5 @@
+import { format } from 'node:util';
+import * as grpc from '@grpc/grpc-js';
 import winston from 'winston';
 
 export type LogFormat = 'human' | 'json';
@@ -39,6 +41,19 @@ export function configureLogging(options: { level?: LogLevel; format?: LogFormat
     format,
     transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
   });
+  routeGrpcLogs(root.child({ component: 'grpc' }));
+}
+
+/**
+ * grpc-js prints its own lines to stderr (`E No address added out of total 1
+ * resolved` beside our `cannot listen on ...: EADDRINUSE`). What it reports
+ * also reaches us as a failed call or listen, which gradfleet says in its own
+ * words, so its lines go to debug, in our format (GRPC_VERBOSITY and
+ * GRPC_TRACE still choose which lines grpc-js emits).
+ */
+function routeGrpcLogs(log: winston.Logger): void {
+  const debug = (message?: unknown, ...rest: unknown[]) => log.debug(format(message, ...rest));
+  grpc.setLogger({ error: debug, info: debug, debug });
 }
 
 /** A logger tagged with its component, as in `{component: 'scheduler', runId}`. */

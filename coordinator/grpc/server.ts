@@ -65,8 +65,14 @@ export async function startGrpcServer(host: string, port: number, deps: ServerDe
   const bound = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${port}`, deps.credentials, (err, p) => (err ? reject(err) : resolve(p))),
   ).catch((err: Error) => {
-    throw new ConfigError(`cannot listen on ${host}:${port}: ${err.message}`);
+    throw new ConfigError(`cannot listen on ${host}:${port}: ${bindFailure(err.message)}`);
   });
   widenConnectionWindows(server, FLOW_CONTROL_WINDOW, deps.log);
   return { server, port: bound };
+}
+
+/** grpc-js wraps the socket's error (`No address added out of total 1 resolved errors: [listen EADDRINUSE: ...]`): the inner one says it. */
+function bindFailure(message: string): string {
+  const inner = /errors: \[(.*)\]$/.exec(message)?.[1] ?? message;
+  return /EADDRINUSE/.test(inner) ? `${inner}; another program listens there: give another --port (0 picks a free one)` : inner;
 }

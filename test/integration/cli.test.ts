@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { IDX_FILES } from '../../shared/data/idx-dataset';
 import { runCli } from '../helpers/cli';
+import { exitOf, startCoordinatorProcess } from '../helpers/processes';
 import { readSummary, RunSummary } from '../../shared/training/run-summary';
 import { writeIdxDataset } from '../helpers/idx-fixtures';
 import { tmpDir } from '../helpers/tmp';
@@ -101,6 +102,37 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
     fs.writeFileSync(file, '');
     const runDir = path.join(file, 'run');
     expectOneLineError(runCli(['baseline', '--run-dir', runDir, '--epochs', '1']), new RegExp(`--run-dir ${runDir}: cannot create it or write there \\(ENOTDIR`));
+  });
+
+  describe('what a running coordinator holds', () => {
+    const runDir = path.join(tmpDir(), 'run');
+    let coordinator: Awaited<ReturnType<typeof startCoordinatorProcess>>;
+
+    before(async function () {
+      this.timeout(60_000);
+      coordinator = await startCoordinatorProcess(['--model', 'mlp', '--epochs', '1', '--port', '0', '--run-dir', runDir]);
+    });
+
+    after(() => coordinator.child.kill('SIGKILL'));
+
+    it('its run directory', () =>
+      expectOneLineError(runCli(['baseline', '--run-dir', runDir, '--epochs', '1']), new RegExp(`--run-dir ${runDir} is in use by gradfleet coordinator \\(pid ${coordinator.child.pid} on this host, since `)));
+
+    it('its port, with no line from grpc-js beside ours', () => {
+      const r = runCli(['coordinator', '--model', 'mlp', '--port', String(coordinator.port), '--run-dir', path.join(tmpDir(), 'run')]);
+      expectOneLineError(r, new RegExp(`cannot listen on 127.0.0.1:${coordinator.port}: listen EADDRINUSE: address already in use .*; another program listens there: give another --port`));
+      for (const line of r.stderr.trim().split('\n')) assert.match(line, /^(\d\d:\d\d:\d\d \w+ \[|gradfleet: error: )/);
+    });
+
+    it('its run directory once it is killed: the next run takes it over', async function () {
+      this.timeout(120_000);
+      coordinator.child.kill('SIGKILL');
+      await exitOf(coordinator.child);
+      const r = runCli(['baseline', '--model', 'mlp', '--epochs', '1', '--max-steps', '3', '--backend', 'wasm', '--run-dir', runDir]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, new RegExp(`run\\.lock names gradfleet coordinator \\(pid ${coordinator.child.pid}\\), which is no longer running; taking the run directory over`));
+      assert.equal(fs.existsSync(path.join(runDir, 'run.lock')), false, 'the run ended and gave the directory up');
+    });
   });
 
   it('a backend that is not installed', () =>

@@ -4,9 +4,12 @@
  * an honest worker, and the run completes.
  */
 import { strict as assert } from 'node:assert';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { CoordinatorHandle, startCoordinator } from '../../coordinator/coordinator';
 import { startWorker, WorkerHandle } from '../../worker/worker';
+import { LOCK_FILE } from '../../shared/io/run-directory';
 import { useBackend } from '../helpers/backends';
 import { coordinatorOptionsFor } from '../helpers/coordinator-options';
 import type { CoordinatorMessage, TensorSpecMsg } from '../../shared/wire/protocol';
@@ -19,11 +22,12 @@ describe('the coordinator under hostile workers', function () {
   let coordinator: CoordinatorHandle;
   let honest: WorkerHandle;
   const runId = 'hostile-test';
+  const runDir = tmpDir();
 
   before(async () => {
     await useBackend('wasm');
     coordinator = await startCoordinator(
-      coordinatorOptionsFor({ model: 'mlp', epochs: '1', maxSteps: '60', backend: 'wasm', runDir: tmpDir(), runId, port: '0', maxWorkers: '8', minShardDeadline: '2' }),
+      coordinatorOptionsFor({ model: 'mlp', epochs: '1', maxSteps: '60', backend: 'wasm', runDir, runId, port: '0', maxWorkers: '8', minShardDeadline: '2' }),
     );
     honest = startWorker({ coordinator: `127.0.0.1:${coordinator.port}`, backend: 'wasm', dataDir: tmpDir(), cacheDir: tmpDir(), name: 'honest' });
   });
@@ -120,10 +124,27 @@ describe('the coordinator under hostile workers', function () {
     assert.equal(error?.code, grpc.status.RESOURCE_EXHAUSTED);
   });
 
-  it('still completes the run with the honest worker', async () => {
+  it('still completes the run with the honest worker, and then gives its run directory up', async () => {
     const result = await coordinator.result;
     assert.equal(result.summary.steps_run, 60);
     assert.ok(result.summary.test_accuracy > 0.8);
+    assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false);
     await honest.done;
+  });
+});
+
+describe('a coordinator that cannot start', () => {
+  it('says why and gives its run directory back for the next try', async function () {
+    this.timeout(60_000);
+    await useBackend('wasm');
+    const runDir = tmpDir();
+    const first = await startCoordinator(coordinatorOptionsFor({ model: 'mlp', epochs: '1', backend: 'wasm', runDir: tmpDir(), port: '0' }));
+    try {
+      await assert.rejects(startCoordinator(coordinatorOptionsFor({ model: 'mlp', epochs: '1', backend: 'wasm', runDir, port: String(first.port) })), /EADDRINUSE|address already in use|in use/i);
+      assert.equal(fs.existsSync(path.join(runDir, LOCK_FILE)), false);
+    } finally {
+      await first.stop('test over');
+      await first.result.catch(() => undefined);
+    }
   });
 });
