@@ -5,9 +5,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { BackendName, initBackend } from '../shared/backends/backend-loader';
 import { loadDataset } from '../shared/data/dataset-registry';
 import { ModelError } from '../shared/errors';
-import { layersModelFiles, MODEL_JSON } from '../shared/io/layers-model-files';
+import { layersModelFiles } from '../shared/io/layers-model-files';
+import { getLogger } from '../shared/logging';
 import { checkModelFitsDataset } from '../shared/models/model-factory';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
+import { locateSavedModel } from './saved-model-location';
 
 export interface EvaluateRequest {
   checkpoint: string;
@@ -35,8 +37,10 @@ export function datasetOfRun(checkpoint: string): { dataset?: string; dataDir?: 
   return {};
 }
 
-export async function loadSavedModel(dir: string): Promise<tfl.LayersModel> {
-  if (!fs.existsSync(path.join(dir, MODEL_JSON))) throw new ModelError(`${dir}: no ${MODEL_JSON} here`);
+/** The model `given` names (see locateSavedModel), saying which one when it is not `given` itself. */
+export async function loadSavedModel(given: string): Promise<tfl.LayersModel> {
+  const { dir, chosen } = locateSavedModel(given);
+  if (chosen !== undefined) getLogger({ component: 'model' }).info(`${given}: using ${dir}, ${chosen}`);
   try {
     return await tfl.loadLayersModel(layersModelFiles(dir));
   } catch (err) {

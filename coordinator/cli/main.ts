@@ -35,6 +35,7 @@ const DATASET_SPECS = TRAINING_OPTIONS.filter((s) =>
 );
 
 const PREDICT_SPECS = TRAINING_OPTIONS.filter((s) => ['backend', 'logLevel', 'logFormat'].includes(s.key));
+const CHECKPOINT_HELP = 'a model or checkpoint directory (with model.json), or a run directory (its final model, else its newest checkpoint), its checkpoints/ or checkpoints/latest';
 
 const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATOR_OPTIONS];
 const LOCAL_SPECS: readonly OptionSpec[] = [
@@ -127,7 +128,7 @@ function buildProgram(): Command {
   const evaluateCmd = program
     .command('evaluate')
     .description('loss, accuracy and confusion matrix of a saved model on the test set')
-    .requiredOption('--checkpoint <dir>', 'a checkpoint or model directory (with model.json)')
+    .requiredOption('--checkpoint <dir>', CHECKPOINT_HELP)
     .option('--json', 'print the result as JSON');
   addTableOptions(evaluateCmd, DATASET_SPECS).action(async () => {
     const v = resolveCommandOptions(evaluateCmd, DATASET_SPECS);
@@ -154,7 +155,7 @@ function buildProgram(): Command {
   const predictCmd = program
     .command('predict')
     .description('top class and probabilities of a saved model for image files (any size, colour or grey, dark-on-light or light-on-dark)')
-    .requiredOption('--checkpoint <dir>', 'a checkpoint or model directory (with model.json)')
+    .requiredOption('--checkpoint <dir>', CHECKPOINT_HELP)
     .argument('<files...>', 'PNG or JPEG images')
     .option('--json', 'print one JSON object per image');
   addTableOptions(predictCmd, PREDICT_SPECS).action(async (files: string[]) => {

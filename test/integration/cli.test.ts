@@ -55,9 +55,12 @@ describe('gradfleet baseline', () => {
     assert.ok(fs.existsSync(path.join(runDir, 'model', 'model.json')));
   });
 
-  it('`gradfleet evaluate` on the saved model reproduces the test accuracy', () => {
+  it('`gradfleet evaluate` on the saved model reproduces the test accuracy, given the model or the run directory', () => {
     const r = runCli(['evaluate', '--checkpoint', path.join(runDir, 'model'), '--backend', 'wasm', '--json']);
     assert.equal(r.code, 0, r.stderr);
+    const ofRun = runCli(['evaluate', '--checkpoint', runDir, '--backend', 'wasm', '--json']);
+    assert.equal(ofRun.stdout, r.stdout);
+    assert.match(ofRun.stderr, new RegExp(`${runDir}: using ${path.join(runDir, 'model')}, the run's final model`));
     const result = JSON.parse(r.stdout);
     assert.equal(result.dataset, 'mnist-sample');
     assert.equal(result.count, 2000);
