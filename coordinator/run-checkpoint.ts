@@ -16,10 +16,10 @@ import type { EarlyStopping, EarlyStoppingState } from '../shared/training/early
 import type { PreparedRun } from '../shared/training/run-setup';
 import type { TrainingPosition } from '../shared/training/training-loop';
 import { writeWeights } from '../shared/training/weights';
+import { CHECKPOINT_FILES } from './checkpoint-files';
 import { CheckpointFiles, CheckpointStore } from './checkpoint-store';
+import { locateCheckpoint } from './saved-model-location';
 
-/** What every checkpoint holds (ema.bin and best-weights.bin only when the run has them). */
-export const CHECKPOINT_FILES = [MODEL_JSON, WEIGHTS_BIN, 'optimizer.json', 'optimizer.bin', 'state.json'];
 
 export interface CheckpointState {
   format: 1;
@@ -150,9 +150,21 @@ export function resolveResume(resume: string, store: CheckpointStore, log: { war
     }
     return found.dir;
   }
-  const reason = CheckpointStore.verify(resume, CHECKPOINT_FILES);
+  const { dir, chosen } = withFlagName(() => locateCheckpoint(resume));
+  if (chosen !== undefined) log.info(`--resume ${resume}: ${dir}, ${chosen}`);
+  const reason = CheckpointStore.verify(dir, CHECKPOINT_FILES);
   if (reason !== undefined) throw new UserError(`--resume ${resume}: not a usable checkpoint: ${reason}`);
-  return resume;
+  return dir;
+}
+
+/** Its messages start with the path given; the flag in front says which option was wrong. */
+function withFlagName<T>(locate: () => T): T {
+  try {
+    return locate();
+  } catch (err) {
+    if (err instanceof ModelError) err.message = `--resume ${err.message}`;
+    throw err;
+  }
 }
 
 /** For a run that was stopped: what it can continue from, and the flags that continue it (with `changed` options, when the same would fail again). */

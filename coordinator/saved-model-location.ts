@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ModelError } from '../shared/errors';
 import { MODEL_JSON } from '../shared/io/layers-model-files';
 import { CheckpointStore, LATEST, MANIFEST } from './checkpoint-store';
-import { CHECKPOINT_FILES } from './run-checkpoint';
+import { CHECKPOINT_FILES } from './checkpoint-files';
 
 export interface SavedModelLocation {
   dir: string;
@@ -20,24 +20,61 @@ export interface SavedModelLocation {
 
 const FINAL_MODEL = "the run's final model";
 
+/** A directory with model.json as it is; a run directory's final model/ or newest checkpoint that verifies, whichever is newer; its checkpoints/ or checkpoints/latest: the newest checkpoint. */
 export function locateSavedModel(given: string): SavedModelLocation {
-  if (!fs.existsSync(given)) throw new ModelError(`${given}: no such file or directory`);
-  const isFile = fs.statSync(given).isFile();
-  if (isFile && path.basename(given) !== LATEST) throw new ModelError(`${given}: a file; give a directory with ${MODEL_JSON}, a run directory or its checkpoints/`);
-  if (!isFile && fs.existsSync(path.join(given, MODEL_JSON))) return { dir: given };
-  const checkpointsNamed = isFile || (path.basename(path.resolve(given)) === 'checkpoints' && !fs.existsSync(path.join(given, 'checkpoints')));
-  const runDir = isFile ? path.dirname(path.dirname(given)) : checkpointsNamed ? path.dirname(given) : given;
-  const { found, skipped } = new CheckpointStore(runDir, 0, CHECKPOINT_FILES).newestValid();
-  const newest = found && { dir: found.dir, chosen: `the newest checkpoint that verifies (step ${found.step})${skipped.map((s) => `; passed over ${path.basename(s.dir)}: ${s.reason}`).join('')}` };
-  const finalModel = path.join(runDir, 'model');
-  if (!checkpointsNamed && fs.existsSync(path.join(finalModel, MODEL_JSON))) {
+  const run = runOf(given);
+  if (run === undefined) return { dir: given };
+  const newest = newestCheckpoint(run.runDir);
+  const finalModel = path.join(run.runDir, 'model');
+  if (!run.checkpointsNamed && fs.existsSync(path.join(finalModel, MODEL_JSON))) {
     // A run resumed past its end has checkpoints newer than the model/ it wrote then.
-    if (newest === undefined || modifiedMs(path.join(finalModel, MODEL_JSON)) >= modifiedMs(path.join(newest.dir, MANIFEST))) return { dir: finalModel, chosen: FINAL_MODEL };
+    const found = newest.found;
+    if (found === undefined || modifiedMs(path.join(finalModel, MODEL_JSON)) >= modifiedMs(path.join(found.dir, MANIFEST))) return { dir: finalModel, chosen: FINAL_MODEL };
   }
-  if (newest !== undefined) return newest;
-  if (!checkpointsNamed && !fs.existsSync(path.join(runDir, 'checkpoints'))) throw new ModelError(`${given}: no ${MODEL_JSON} here, and no model/ or checkpoints/ of a run`);
+  return foundOrRefused(given, run, newest);
+}
+
+/** For --resume DIR: a checkpoint as it is (its verification says what is wrong with it); a run directory, its checkpoints/ or checkpoints/latest: the newest checkpoint that verifies. */
+export function locateCheckpoint(given: string): SavedModelLocation {
+  const savedModel = fs.existsSync(path.join(given, MODEL_JSON)) && !fs.existsSync(path.join(given, MANIFEST)) && !fs.existsSync(path.join(given, 'state.json'));
+  if (savedModel) throw new ModelError(`${given}: a saved model, not a checkpoint (it holds no optimizer state or position in the run); give a checkpoint (RUN/checkpoints/ckpt-N) or the run directory`);
+  const run = fs.existsSync(path.join(given, MANIFEST)) ? undefined : runOf(given);
+  return run === undefined ? { dir: given } : foundOrRefused(given, run, newestCheckpoint(run.runDir));
+}
+
+interface RunReference {
+  runDir: string;
+  /** checkpoints/ or its latest file was named, rather than the run. */
+  checkpointsNamed: boolean;
+}
+
+/** The run `given` points into; undefined where it is a model or checkpoint directory itself. */
+function runOf(given: string): RunReference | undefined {
+  if (!fs.existsSync(given)) throw new ModelError(`${given}: no such file or directory`);
+  if (fs.statSync(given).isFile()) {
+    if (path.basename(given) !== LATEST) throw new ModelError(`${given}: a file; give a directory with ${MODEL_JSON}, a run directory or its checkpoints/`);
+    return { runDir: path.dirname(path.dirname(given)), checkpointsNamed: true };
+  }
+  if (fs.existsSync(path.join(given, MODEL_JSON))) return undefined;
+  if (path.basename(path.resolve(given)) === 'checkpoints' && !fs.existsSync(path.join(given, 'checkpoints'))) return { runDir: path.dirname(given), checkpointsNamed: true };
+  if (!fs.existsSync(path.join(given, 'checkpoints')) && !fs.existsSync(path.join(given, 'model'))) {
+    throw new ModelError(`${given}: no ${MODEL_JSON} here, and no model/ or checkpoints/ of a run`);
+  }
+  return { runDir: given, checkpointsNamed: false };
+}
+
+type NewestCheckpoint = ReturnType<CheckpointStore['newestValid']>;
+
+function newestCheckpoint(runDir: string): NewestCheckpoint {
+  return new CheckpointStore(runDir, 0, CHECKPOINT_FILES).newestValid();
+}
+
+function foundOrRefused(given: string, run: RunReference, { found, skipped }: NewestCheckpoint): SavedModelLocation {
+  if (found !== undefined) {
+    return { dir: found.dir, chosen: `the newest checkpoint that verifies (step ${found.step})${skipped.map((s) => `; passed over ${path.basename(s.dir)}: ${s.reason}`).join('')}` };
+  }
   const why = skipped.length === 0 ? 'there are none' : skipped.map((s) => `${path.basename(s.dir)}: ${s.reason}`).join('; ');
-  throw new ModelError(`${given}: no checkpoint that verifies (${why})`);
+  throw new ModelError(`${given}: no checkpoint that verifies in ${path.join(run.runDir, 'checkpoints')} (${why})`);
 }
 
 function modifiedMs(file: string): number {

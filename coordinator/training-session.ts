@@ -25,7 +25,8 @@ import { GradientSource, runTrainingLoop, Validator } from '../shared/training/t
 import { readWeights, writeWeights } from '../shared/training/weights';
 import { CheckpointCallback } from './checkpoint-callback';
 import { CheckpointStore } from './checkpoint-store';
-import { CHECKPOINT_FILES, howToContinue, resolveResume, restoreCheckpoint } from './run-checkpoint';
+import { CHECKPOINT_FILES } from './checkpoint-files';
+import { howToContinue, resolveResume, restoreCheckpoint } from './run-checkpoint';
 
 export interface SessionResult {
   summary: RunSummary;

@@ -68,7 +68,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'startFromEpoch', type: 'int', default: 0, min: 0, description: 'early stopping: epochs before monitoring starts' },
   { key: 'checkpointEvery', type: 'int', default: 0, min: 0, description: 'also checkpoint every N steps (checkpoints are always written at epoch ends)' },
   { key: 'keep', type: 'int', default: 3, min: 0, description: 'checkpoints to keep besides best/ (0 keeps all)' },
-  { key: 'resume', type: 'string', default: 'none', description: "auto (newest valid checkpoint in the run directory), none, or a checkpoint directory" },
+  { key: 'resume', type: 'string', default: 'none', description: "auto (newest valid checkpoint in the run directory), none, or a checkpoint directory, or another run's directory (its newest valid checkpoint)" },
   { key: 'resumeForce', type: 'boolean', default: false, description: 'resume even if the options differ from the checkpoint’s' },
   { key: 'initFrom', type: 'string', description: 'start from the weights of a saved model directory (model.json)' },
   { key: 'freezeLayers', type: 'int', default: 0, min: 0, description: 'with --init-from: keep the first N layers fixed' },

@@ -7,7 +7,7 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../coordinator/checkpoint-store';
-import { CHECKPOINT_FILES } from '../../coordinator/run-checkpoint';
+import { CHECKPOINT_FILES } from '../../coordinator/checkpoint-files';
 import { readSummary } from '../../shared/training/run-summary';
 import { runCli } from '../helpers/cli';
 import { maxAbsDiff } from '../helpers/backends';

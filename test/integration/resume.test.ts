@@ -58,6 +58,16 @@ describe('resuming from checkpoints', function () {
     assert.match(r.stderr, /resuming from .*ckpt-200/);
   });
 
+  it('--resume RUN_DIR starts a new run directory from the newest checkpoint of another run', () => {
+    const fork = path.join(root, 'fork');
+    const r = runCli(['baseline', ...OPTIONS, '--resume', straight, '--run-dir', fork]);
+    assert.equal(r.code, 0, r.stderr);
+    const newest = path.join(straight, 'checkpoints', 'ckpt-226');
+    assert.match(r.stderr, new RegExp(`--resume ${straight}: ${newest}, the newest checkpoint that verifies \\(step 226\\)`));
+    assert.equal(readSummary(fork).resumed_from, newest);
+    assert.ok(maxAbsDiff(savedWeights(path.join(fork, 'model')), savedWeights(path.join(straight, 'model'))) <= 1e-6);
+  });
+
   it('refuses to resume with different training options unless forced', () => {
     const r = runCli(['baseline', ...OPTIONS, '--lr', '0.01', '--resume', 'auto', '--run-dir', interrupted]);
     assert.equal(r.code, 2);

@@ -2,8 +2,8 @@ import { strict as assert } from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CheckpointStore } from '../../../coordinator/checkpoint-store';
-import { CHECKPOINT_FILES } from '../../../coordinator/run-checkpoint';
-import { locateSavedModel } from '../../../coordinator/saved-model-location';
+import { CHECKPOINT_FILES } from '../../../coordinator/checkpoint-files';
+import { locateCheckpoint, locateSavedModel } from '../../../coordinator/saved-model-location';
 import { tmpDir } from '../../helpers/tmp';
 
 /** A run directory as training leaves it: checkpoints at these steps and, when `finished`, model/ (written after the last checkpoint). */
@@ -62,8 +62,22 @@ describe('what evaluate and predict take for --checkpoint', () => {
     assert.throws(() => locateSavedModel(empty), new RegExp(`^ModelError: ${empty}: no model\\.json here, and no model/ or checkpoints/ of a run$`));
     const run = runDirectory([10], false);
     fs.rmSync(path.join(run, 'checkpoints', 'ckpt-10', 'state.json'));
-    assert.throws(() => locateSavedModel(run), /: no checkpoint that verifies \(ckpt-10: state\.json is missing\)$/);
+    assert.throws(() => locateSavedModel(run), new RegExp(`: no checkpoint that verifies in ${run}/checkpoints \\(ckpt-10: state\\.json is missing\\)$`));
     assert.throws(() => locateSavedModel(path.join(run, 'checkpoints', 'ckpt-10', 'MANIFEST.json')), /MANIFEST\.json: a file; give a directory with model\.json, a run directory or its checkpoints\/$/);
     assert.throws(() => locateSavedModel(path.join(empty, 'nothing')), /nothing: no such file or directory$/);
+  });
+
+  it('for --resume: a checkpoint as it is, and for a run directory (finished or not), its checkpoints/ or latest, the newest checkpoint that verifies', () => {
+    const run = runDirectory([10, 20], true);
+    const ckpt20 = path.join(run, 'checkpoints', 'ckpt-20');
+    assert.deepEqual(locateCheckpoint(path.join(run, 'checkpoints', 'ckpt-10')), { dir: path.join(run, 'checkpoints', 'ckpt-10') });
+    for (const given of [run, path.join(run, 'checkpoints'), path.join(run, 'checkpoints', 'latest')]) {
+      assert.deepEqual(locateCheckpoint(given), { dir: ckpt20, chosen: 'the newest checkpoint that verifies (step 20)' }, given);
+    }
+  });
+
+  it("for --resume: refuses a run's model/, which has no optimizer state", () => {
+    const run = runDirectory([10], true);
+    assert.throws(() => locateCheckpoint(path.join(run, 'model')), /model: a saved model, not a checkpoint \(it holds no optimizer state or position in the run\); give a checkpoint \(RUN\/checkpoints\/ckpt-N\) or the run directory$/);
   });
 });
