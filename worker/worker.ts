@@ -178,6 +178,8 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     // Before the first dial: a backend that cannot load is this host's problem, which redialling never fixes,
     // and the coordinator is told the backend that runs ('wasm', not 'auto').
     backendName = (await initBackend(o.backend)).name;
+    // CUDA_VISIBLE_DEVICES reaches libtensorflow only; on any other backend a user who spread workers over GPUs would not know they share the CPU.
+    if (o.gpu !== undefined && backendName !== 'tensorflow-gpu') log.warn(`--gpu ${o.gpu} has no effect: it selects a CUDA device for the tensorflow-gpu backend, and this worker runs ${backendName}`);
     let attempt = 0;
     const outage = new OutageLog(log, o.coordinator);
     while (!stopped) {
