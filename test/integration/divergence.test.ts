@@ -1,7 +1,7 @@
 /**
- * A model that diverges (here from its first step: a layer initialised to a
- * weight too large for float32) stops the run with one line that says so,
- * in one process and in the cluster alike. The cluster used to refuse every
+ * A model that diverges (from its first step: a layer initialised to a
+ * weight too large for float32; or after its checkpoint) stops the run with
+ * one line that says so, in one process and in the cluster alike. The cluster used to refuse every
  * worker's NaN gradient as bad input and hand the shard round for ever.
  */
 import { strict as assert } from 'node:assert';
