@@ -16,6 +16,7 @@ export class OutageLog {
   private failures = 0;
   private lastCause = '';
   private lastWarnedAt = 0;
+  private lastFailureAt = 0;
   private expected = false;
 
   constructor(
@@ -29,6 +30,7 @@ export class OutageLog {
     const at = this.now();
     if (this.failures === 0) this.startedAt = at;
     this.failures++;
+    this.lastFailureAt = at;
     const what = `${joined ? 'lost' : 'cannot reach'} the coordinator at ${this.coordinator}: ${cause}`;
     const news = this.failures === 1 || cause !== this.lastCause || at - this.lastWarnedAt >= OUTAGE_REMINDER_MS;
     this.lastCause = cause;
@@ -39,6 +41,11 @@ export class OutageLog {
     this.lastWarnedAt = at;
     const lasted = this.failures === 1 ? '' : ` (${this.failures} attempts over ${Math.round((at - this.startedAt) / 1000)} s)`;
     this.log.log(this.expected ? 'info' : 'warn', `${what}; retrying${lasted}`);
+  }
+
+  /** How long the outage has lasted, from its first failure to its latest; 0 while the coordinator answers. */
+  lastedMs(): number {
+    return this.failures === 0 ? 0 : this.lastFailureAt - this.startedAt;
   }
 
   /** The coordinator stopped its run on purpose: until the worker is back in a run, its absence is no surprise. */

@@ -9,7 +9,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { BackendName, initBackend } from '../shared/backends/backend-loader';
 import { selectGpu } from '../shared/config/env';
-import { UserError } from '../shared/errors';
+import { RunFailedError, UserError } from '../shared/errors';
 import { getLogger, Logger } from '../shared/logging';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
 import { channelCredentials } from '../shared/security/tls';
@@ -39,6 +39,12 @@ export interface WorkerOptions {
   security?: ConnectionSecurity;
   /** Where the worker logs; the process's logger, tagged with the worker's name, when absent. */
   log?: Logger;
+  /**
+   * Gives up once no coordinator has answered for this long (Flower's client
+   * `max_wait_time`): a batch job's workers then end and free their GPUs when
+   * the coordinator is gone for good. Absent: wait for ever.
+   */
+  maxWaitMs?: number;
   /** How soon a lost coordinator is dialled again; DEFAULT_BACKOFF when absent. */
   reconnect?: BackoffPolicy;
   /** Benchmarks only: answer each shard after this many ms with a fixed small-noise gradient instead of computing. */
@@ -182,36 +188,42 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     if (o.gpu !== undefined && backendName !== 'tensorflow-gpu') log.warn(`--gpu ${o.gpu} has no effect: it selects a CUDA device for the tensorflow-gpu backend, and this worker runs ${backendName}`);
     let attempt = 0;
     const outage = new OutageLog(log, o.coordinator);
-    while (!stopped) {
-      try {
-        await runSession(() => {
-          attempt = 0;
-          outage.recovered();
-        });
-        log.warn('the coordinator closed the session; reconnecting');
-      } catch (err) {
-        if (err instanceof SessionOver) {
-          if (err.scope === 'STOP_RUN_FINISHED') {
-            log.info('the run has finished');
-            break;
+    try {
+      while (!stopped) {
+        try {
+          await runSession(() => {
+            attempt = 0;
+            outage.recovered();
+          });
+          log.warn('the coordinator closed the session; reconnecting');
+        } catch (err) {
+          if (err instanceof SessionOver) {
+            if (err.scope === 'STOP_RUN_FINISHED') {
+              log.info('the run has finished');
+              break;
+            }
+            if (err.scope === 'refused') throw new UserError(err.message);
+            if (err.scope === 'STOP_RUN_STOPPED') {
+              log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
+              outage.expectAbsence();
+            } else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
+          } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
+            throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
+          } else if (!stopped) {
+            const { details, message } = err as Partial<grpc.ServiceError> & Error;
+            // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
+            outage.failed(details ? connectionFailure(details) : message.split('\n')[0], state !== undefined);
+            if (o.maxWaitMs !== undefined && outage.lastedMs() >= o.maxWaitMs) {
+              throw new RunFailedError(`no coordinator at ${o.coordinator} for ${Math.round(outage.lastedMs() / 1000)} s (--max-wait ${o.maxWaitMs / 1000}); this worker gives up`);
+            }
           }
-          if (err.scope === 'refused') throw new UserError(err.message);
-          if (err.scope === 'STOP_RUN_STOPPED') {
-            log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
-            outage.expectAbsence();
-          } else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
-        } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
-          throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
-        } else if (!stopped) {
-          const { details, message } = err as Partial<grpc.ServiceError> & Error;
-          // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
-          outage.failed(details ? connectionFailure(details) : message.split('\n')[0], state !== undefined);
         }
+        if (stopped) break;
+        await pauseBeforeRedial(client, backoffDelay(attempt++, reconnect));
       }
-      if (stopped) break;
-      await pauseBeforeRedial(client, backoffDelay(attempt++, reconnect));
+    } finally {
+      client.close();
     }
-    client.close();
   })();
 
   return {

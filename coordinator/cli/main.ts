@@ -89,6 +89,7 @@ function buildProgram(): Command {
       cacheDir: v.cacheDir as string,
       name: v.name as string | undefined,
       runId: v.runId as string | undefined,
+      maxWaitMs: v.maxWait === undefined ? undefined : (v.maxWait as number) * 1000,
       security: compileConnectionSecurity(v),
       simulateComputeMs: v.simulateComputeMs as number | undefined,
     });

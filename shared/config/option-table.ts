@@ -149,6 +149,12 @@ export const WORKER_OPTIONS: readonly OptionSpec[] = [
   { key: 'cacheDir', type: 'string', default: '.gradfleet-cache', description: 'where datasets received from the coordinator are kept' },
   { key: 'name', type: 'string', description: 'a name for this worker in logs and status (default: host name and pid)' },
   { key: 'runId', type: 'string', description: 'only join this run' },
+  {
+    key: 'maxWait',
+    type: 'number',
+    above: 0,
+    description: 'seconds without a coordinator after which this worker gives up and exits (default: it waits for ever, for a coordinator that is restarted)',
+  },
   ...CONNECTION_OPTIONS,
   {
     key: 'simulateComputeMs',

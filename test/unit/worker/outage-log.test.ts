@@ -69,4 +69,16 @@ describe("a worker's log while its coordinator is away", () => {
     assert.equal(warn.length, 2);
     assert.equal(warn[1], `lost the coordinator at 10.0.0.5:50051: ${REFUSED}; retrying`);
   });
+
+  it('measures the outage from its first failed dial to its latest, for --max-wait, and from nothing once the worker is back', () => {
+    const clock = { ms: 5_000 };
+    const { outage } = outageAt(clock);
+    assert.equal(outage.lastedMs(), 0);
+    for (let i = 0; i < 4; i++, clock.ms += 10_000) outage.failed(REFUSED, true);
+    assert.equal(outage.lastedMs(), 30_000);
+    outage.recovered();
+    assert.equal(outage.lastedMs(), 0);
+    outage.failed(REFUSED, true);
+    assert.equal(outage.lastedMs(), 0);
+  });
 });
