@@ -4,7 +4,7 @@
  * gradient step and optimizer code, with gradients computed right here.
  */
 import type { TrainingOptions } from '../shared/config/training-options';
-import { DivergedError } from '../shared/errors';
+import { DivergedError, InterruptedError } from '../shared/errors';
 import { claimRunDirectory } from '../shared/io/run-directory';
 import { getLogger } from '../shared/logging';
 import { firstNonFinite } from '../shared/training/gradient-sums';
@@ -12,16 +12,17 @@ import { GradientComputer } from '../shared/training/gradient-step';
 import { prepareRun } from '../shared/training/run-setup';
 import { runTrainingSession, SessionResult } from './training-session';
 
-export async function runBaseline(o: TrainingOptions): Promise<SessionResult> {
+/** `stop` ends the run after the step in flight (Ctrl-C), with a checkpoint hint, as the coordinator does. */
+export async function runBaseline(o: TrainingOptions, stop?: AbortSignal): Promise<SessionResult> {
   const claim = claimRunDirectory(o.runDir, 'baseline', getLogger({ component: 'baseline', runId: o.runId }));
   try {
-    return await trainInThisProcess(o);
+    return await trainInThisProcess(o, stop);
   } finally {
     claim.release();
   }
 }
 
-async function trainInThisProcess(o: TrainingOptions): Promise<SessionResult> {
+async function trainInThisProcess(o: TrainingOptions, stop: AbortSignal | undefined): Promise<SessionResult> {
   const run = await prepareRun(o);
   const computer = new GradientComputer(run.model, run.dataset.train, run.dataset.shape, {
     numClasses: run.dataset.numClasses,
@@ -34,6 +35,9 @@ async function trainInThisProcess(o: TrainingOptions): Promise<SessionResult> {
     run,
     source: {
       computeBatch: async (work) => {
+        // The loop is otherwise all microtasks: without a turn of the event loop a Ctrl-C handler would never run.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (stop?.aborted) throw new InterruptedError(String(stop.reason));
         const sums = computer.compute(work);
         // As the coordinator refuses such a gradient from its workers: an update with it would turn every weight to NaN.
         const bad = firstNonFinite(sums);

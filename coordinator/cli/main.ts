@@ -60,7 +60,11 @@ function buildProgram(): Command {
   addTableOptions(baseline, TRAINING_OPTIONS).action(async () => {
     const o = compileTrainingOptions(resolveCommandOptions(baseline, TRAINING_OPTIONS));
     configureLogging({ level: o.logLevel, format: o.logFormat });
-    const result = await runBaseline(o);
+    const stop = new AbortController();
+    const interrupt = () => stop.abort('interrupted');
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    const result = await runBaseline(o, stop.signal);
     process.stdout.write(`${result.summaryPath}\n`);
   });
 

@@ -3,11 +3,12 @@
  * code, its one-line errors, and the files it leaves behind.
  */
 import { strict as assert } from 'node:assert';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { IDX_FILES } from '../../shared/data/idx-dataset';
-import { runCli } from '../helpers/cli';
+import { CLI, runCli } from '../helpers/cli';
 import { exitOf, startCoordinatorProcess } from '../helpers/processes';
 import { readSummary, RunSummary } from '../../shared/training/run-summary';
 import { writeIdxDataset } from '../helpers/idx-fixtures';
@@ -90,6 +91,22 @@ describe('gradfleet baseline', () => {
     const r = require('node:child_process').spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', cwd: path.resolve(__dirname, '../../..') });
     assert.equal(r.status, 0, r.stderr);
     assert.ok(Math.abs(Number(r.stdout) - (summary.test_accuracy as number)) < 1e-9, `${r.stdout} vs ${summary.test_accuracy}`);
+  });
+});
+
+describe('gradfleet baseline stopped by Ctrl-C', () => {
+  it('ends after the step in flight with exit code 130, names the checkpoint to continue from, and gives its run directory up', async function () {
+    this.timeout(120_000);
+    const runDir = path.join(tmpDir(), 'run');
+    const child = spawn(process.execPath, [CLI, 'baseline', '--model', 'mlp', '--epochs', '50', '--checkpoint-every', '20', '--backend', 'wasm', '--run-dir', runDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d) => (stderr += d));
+    while (!fs.existsSync(path.join(runDir, 'checkpoints', 'latest'))) await new Promise((resolve) => setTimeout(resolve, 50));
+    child.kill('SIGINT');
+    assert.equal(await exitOf(child), 130, stderr);
+    const last = stderr.trim().split('\n').at(-1)!;
+    assert.match(last, new RegExp(`^gradfleet: stopped: interrupted; the newest checkpoint is ${runDir}/checkpoints/ckpt-\\d+ \\(step \\d+\\); continue the run with the same options and --run-dir ${runDir} --resume auto$`));
+    assert.equal(fs.existsSync(path.join(runDir, 'run.lock')), false);
   });
 });
 
