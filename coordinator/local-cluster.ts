@@ -10,6 +10,7 @@ import * as readline from 'node:readline';
 import type { BackendName } from '../shared/backends/backend-loader';
 import { InterruptedError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
+import { onStopSignal } from '../shared/stop-signals';
 import { CoordinatorOptions, startCoordinator } from './coordinator';
 import type { SessionResult } from './training-session';
 
@@ -81,8 +82,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     void coordinator.stop('interrupted');
     stopAll();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const stopListening = onStopSignal(onSignal);
   try {
     return await coordinator.result;
   } catch (err) {
@@ -91,8 +91,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
   } finally {
     // Workers leave by themselves when a run finishes; after a failure, or one started again at the last moment, not.
     stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     await Promise.all([...workers.values()].map((w) => w.exited));
   }
 }

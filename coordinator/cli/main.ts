@@ -20,6 +20,7 @@ import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
+import { onStopSignal } from '../../shared/stop-signals';
 import { configureLogging } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
@@ -61,9 +62,7 @@ function buildProgram(): Command {
     const o = compileTrainingOptions(resolveCommandOptions(baseline, TRAINING_OPTIONS));
     configureLogging({ level: o.logLevel, format: o.logFormat });
     const stop = new AbortController();
-    const interrupt = () => stop.abort('interrupted');
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
+    onStopSignal(() => stop.abort('interrupted'));
     const result = await runBaseline(o, stop.signal);
     process.stdout.write(`${result.summaryPath}\n`);
   });
@@ -74,9 +73,7 @@ function buildProgram(): Command {
     configureLogging({ level: o.logLevel, format: o.logFormat });
     const handle = await startCoordinator(o);
     if (o.port === 0) process.stdout.write(`listening on ${o.host}:${handle.port}\n`);
-    const stop = () => void handle.stop('interrupted');
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    onStopSignal(() => void handle.stop('interrupted'));
     const result = await handle.result;
     process.stdout.write(`${result.summaryPath}\n`);
   });
@@ -98,12 +95,10 @@ function buildProgram(): Command {
       simulateComputeMs: v.simulateComputeMs as number | undefined,
     });
     let interrupted = false;
-    const stop = () => {
+    onStopSignal(() => {
       interrupted = true;
       worker.stop();
-    };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    });
     await worker.done;
     // Not a finished run: `local` (as torchrun) starts a worker that ends this way again.
     if (interrupted) throw new InterruptedError('interrupted; this worker has left its run (start it again to rejoin)');

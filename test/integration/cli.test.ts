@@ -94,15 +94,15 @@ describe('gradfleet baseline', () => {
   });
 });
 
-describe('gradfleet baseline stopped by Ctrl-C', () => {
-  it('ends after the step in flight with exit code 130, names the checkpoint to continue from, and gives its run directory up', async function () {
+describe('gradfleet baseline stopped by Ctrl-C, or by its terminal closing', () => {
+  for (const signal of ['SIGINT', 'SIGHUP'] as const) it(`${signal}: ends after the step in flight with exit code 130, names the checkpoint to continue from, and gives its run directory up`, async function () {
     this.timeout(120_000);
     const runDir = path.join(tmpDir(), 'run');
     const child = spawn(process.execPath, [CLI, 'baseline', '--model', 'mlp', '--epochs', '50', '--checkpoint-every', '20', '--backend', 'wasm', '--run-dir', runDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     while (!fs.existsSync(path.join(runDir, 'checkpoints', 'latest'))) await new Promise((resolve) => setTimeout(resolve, 50));
-    child.kill('SIGINT');
+    child.kill(signal);
     assert.equal(await exitOf(child), 130, stderr);
     const last = stderr.trim().split('\n').at(-1)!;
     assert.match(last, new RegExp(`^gradfleet: stopped: interrupted; the newest checkpoint is ${runDir}/checkpoints/ckpt-\\d+ \\(step \\d+\\); continue the run with the same options and --run-dir ${runDir} --resume auto$`));

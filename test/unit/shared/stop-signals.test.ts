@@ -1,0 +1,25 @@
+import { strict as assert } from 'node:assert';
+import { onStopSignal, STOP_SIGNALS } from '../../../shared/stop-signals';
+
+const counts = () => STOP_SIGNALS.map((s) => process.listenerCount(s));
+
+describe('the signals that stop a gradfleet process', () => {
+  it("are Ctrl-C, SIGTERM and SIGHUP (a closed terminal), as for torchrun's agent", () => assert.deepEqual([...STOP_SIGNALS], ['SIGINT', 'SIGTERM', 'SIGHUP']));
+
+  it('run the handler at the first one, then leave the next to its default action (a second Ctrl-C ends a hung shutdown)', async () => {
+    const before = counts();
+    let calls = 0;
+    onStopSignal(() => calls++);
+    assert.deepEqual(counts(), before.map((n) => n + 1));
+    process.kill(process.pid, 'SIGHUP');
+    while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(calls, 1);
+    assert.deepEqual(counts(), before);
+  });
+
+  it('can be given up before any arrives', () => {
+    const before = counts();
+    onStopSignal(() => assert.fail('no signal was sent'))();
+    assert.deepEqual(counts(), before);
+  });
+});
