@@ -4,21 +4,24 @@
  * session dropped): torchrun's agent turns these and SIGQUIT into a clean
  * shutdown; SIGQUIT (Ctrl-\) is left to end a process at once.
  * The first runs the handler (the step in flight ends, the checkpoint hint
- * is printed, the run directory is given up); a second one gets the
- * signal's default action, so a Ctrl-C pressed twice still ends a process
- * that hangs in its shutdown.
+ * is printed, the run directory is given up). The same signal again gets its
+ * default action, so a Ctrl-C pressed twice ends a process that hangs in
+ * its shutdown; another one meanwhile is absorbed (`local`'s workers get
+ * the terminal's Ctrl-C and then `local`'s SIGTERM, and still leave cleanly).
  */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Runs `handler` at the first stop signal; returns the removal of the handler. */
+/** Runs `handler` at the first stop signal; returns the removal of every listener this set up. */
 export function onStopSignal(handler: () => void): () => void {
-  const remove = () => {
-    for (const s of STOP_SIGNALS) process.off(s, fire);
-  };
-  const fire = () => {
-    remove();
+  let fired = false;
+  const fire = (signal: NodeJS.Signals) => {
+    process.off(signal, fire);
+    if (fired) return;
+    fired = true;
     handler();
   };
   for (const s of STOP_SIGNALS) process.on(s, fire);
-  return remove;
+  return () => {
+    for (const s of STOP_SIGNALS) process.off(s, fire);
+  };
 }

@@ -6,14 +6,18 @@ const counts = () => STOP_SIGNALS.map((s) => process.listenerCount(s));
 describe('the signals that stop a gradfleet process', () => {
   it("are Ctrl-C, SIGTERM and SIGHUP (a closed terminal), as for torchrun's agent", () => assert.deepEqual([...STOP_SIGNALS], ['SIGINT', 'SIGTERM', 'SIGHUP']));
 
-  it('run the handler at the first one, then leave the next to its default action (a second Ctrl-C ends a hung shutdown)', async () => {
+  it('run the handler once, at the first; the same signal again gets its default action (a second Ctrl-C ends a hung shutdown), another is absorbed', async () => {
     const before = counts();
     let calls = 0;
-    onStopSignal(() => calls++);
+    const remove = onStopSignal(() => calls++);
     assert.deepEqual(counts(), before.map((n) => n + 1));
     process.kill(process.pid, 'SIGHUP');
-    while (calls === 0) await new Promise((resolve) => setImmediate(resolve));
+    while (process.listenerCount('SIGHUP') > before[2]) await new Promise((resolve) => setImmediate(resolve));
+    process.kill(process.pid, 'SIGTERM');
+    while (process.listenerCount('SIGTERM') > before[1]) await new Promise((resolve) => setImmediate(resolve));
     assert.equal(calls, 1);
+    assert.deepEqual(counts(), [before[0] + 1, before[1], before[2]], 'SIGINT is still absorbed; SIGHUP and SIGTERM would now end the process');
+    remove();
     assert.deepEqual(counts(), before);
   });
 
