@@ -219,7 +219,6 @@ async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHan
     },
   });
   log.info(`listening on ${o.host}:${port} for run ${o.runId}; waiting for ${o.minWorkers} worker(s)`);
-  heartbeats.start();
   const snapshot = () => ({
     status: status(),
     stepsPerEpoch: run.stepsPerEpoch,
@@ -228,8 +227,17 @@ async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHan
     breakdown: history.breakdown,
     checkpoints: history.checkpoints,
   });
-  const http = o.metricsPort === undefined ? undefined : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token, snapshot });
+  const http =
+    o.metricsPort === undefined
+      ? undefined
+      : await startHttpServer(o.host, o.metricsPort, { metrics, token: o.security.token, snapshot }).catch((err: unknown) => {
+          // Nothing may keep the process alive after a failed start: it would hang after its error line.
+          (server as grpc.Server).forceShutdown();
+          trace.close();
+          throw err;
+        });
   if (http !== undefined) log.info(`dashboard on http://${o.host}:${http.port}/ and metrics on /metrics`);
+  heartbeats.start();
 
   const shutdown = async (reason: string, outcome: RunOutcome) => {
     heartbeats.stop();

@@ -144,6 +144,12 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
       for (const line of r.stderr.trim().split('\n')) assert.match(line, /^(\d\d:\d\d:\d\d \w+ \[|gradfleet: error: )/);
     });
 
+    it('its port, asked for as another coordinator\'s --metrics-port: that one says so and exits instead of hanging with its gRPC port open', function () {
+      this.timeout(60_000);
+      const r = runCli(['coordinator', '--model', 'mlp', '--port', '0', '--metrics-port', String(coordinator.port), '--run-dir', path.join(tmpDir(), 'run')], {}, undefined, 30_000);
+      expectOneLineError(r, new RegExp(`cannot listen on 127.0.0.1:${coordinator.port} for metrics and the dashboard: listen EADDRINUSE`));
+    });
+
     it('its run directory once it is killed: the next run takes it over', async function () {
       this.timeout(120_000);
       coordinator.child.kill('SIGKILL');
