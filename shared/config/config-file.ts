@@ -1,15 +1,10 @@
 /** Reads a YAML or JSON config file into option keys. */
-import * as fs from 'node:fs';
 import YAML from 'yaml';
 import { ConfigError } from '../errors';
+import { readNamedFile } from '../io/named-file';
 
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(`config file ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (err as Error).message}`);
-  }
+  const text = readNamedFile('config file', file).toString('utf8');
   let doc: unknown;
   try {
     // YAML 1.2 is a superset of JSON, so one parser reads both.

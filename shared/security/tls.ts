@@ -5,9 +5,9 @@
  * access guard can refuse an untrusted one with UNAUTHENTICATED and a log
  * line, instead of a bare connection reset the worker cannot explain.
  */
-import * as fs from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
 import { ConfigError } from '../errors';
+import { readNamedFile } from '../io/named-file';
 
 export interface TlsFiles {
   cert?: string;
@@ -16,12 +16,7 @@ export interface TlsFiles {
 }
 
 function pem(file: string, flag: string): Buffer {
-  let bytes: Buffer;
-  try {
-    bytes = fs.readFileSync(file);
-  } catch (err) {
-    throw new ConfigError(`${flag} ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+  const bytes = readNamedFile(flag, file);
   if (!bytes.includes('-----BEGIN ')) throw new ConfigError(`${flag} ${file}: not a PEM file`);
   return bytes;
 }

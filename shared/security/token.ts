@@ -5,10 +5,10 @@
  * logged (errors name the file, not the contents).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import * as fs from 'node:fs';
 import type * as grpc from '@grpc/grpc-js';
 import { tokenFromEnvironment } from '../config/env';
 import { ConfigError } from '../errors';
+import { readNamedFile } from '../io/named-file';
 
 export const TOKEN_METADATA_KEY = 'authorization';
 const MIN_TOKEN_LENGTH = 16;
@@ -19,11 +19,7 @@ export function loadToken(tokenFile: string | undefined, env: NodeJS.ProcessEnv 
   let origin: string;
   if (tokenFile !== undefined) {
     origin = `--token-file ${tokenFile}`;
-    try {
-      token = fs.readFileSync(tokenFile, 'utf8').trim();
-    } catch (err) {
-      throw new ConfigError(`${origin}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-    }
+    token = readNamedFile('--token-file', tokenFile).toString('utf8').trim();
   } else {
     const fromEnv = tokenFromEnvironment(env);
     if (fromEnv === undefined || fromEnv.trim() === '') return undefined;
