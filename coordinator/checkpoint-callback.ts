@@ -1,7 +1,8 @@
 /**
  * Writes a checkpoint every `every` steps and at the end of every epoch,
  * keeps the newest `keep`, and copies the best epoch's (by the early-stopping
- * monitor, else val_loss) to best/.
+ * monitor, else val_loss, else, with no validation set, the training loss)
+ * to best/.
  */
 import type { Logger } from '../shared/logging';
 import type { EpochLogs, LoopState, StepLogs, TrainingCallback } from '../shared/training/callbacks';
@@ -33,7 +34,8 @@ export class CheckpointCallback implements TrainingCallback {
 
   async onEpochEnd(e: EpochLogs): Promise<void> {
     const dir = await this.save();
-    const monitor = this.subjects.options.earlyStopping?.monitor ?? 'val_loss';
+    const o = this.subjects.options;
+    const monitor = o.earlyStopping?.monitor ?? (o.validationSplit > 0 ? 'val_loss' : 'loss');
     const value = e[monitor];
     const higherIsBetter = monitor.includes('acc');
     if (Number.isFinite(value) && (this.best === undefined || (higherIsBetter ? value > this.best : value < this.best))) {

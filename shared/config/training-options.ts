@@ -84,6 +84,10 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
   const runId = (v.runId as string | undefined) ?? continuedRunId(v) ?? defaultRunId(model, now);
   if (!RUN_ID.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
   if (v.freezeLayers !== 0 && v.initFrom === undefined) throw new ConfigError('--freeze-layers needs --init-from');
+  // Keras only warns, then never stops: a run told to stop early would quietly train to its last epoch.
+  if (v.earlyStopping && String(v.monitor).startsWith('val_') && v.validationSplit === 0) {
+    throw new ConfigError(`--early-stopping monitors ${String(v.monitor)}, but --validation-split 0 leaves no validation set; give --monitor loss, or a --validation-split above 0`);
+  }
   return {
     model,
     dataset,

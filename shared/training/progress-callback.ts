@@ -51,11 +51,16 @@ export class ProgressCallback implements TrainingCallback {
     this.bar?.stop();
     this.bar = undefined;
     this.log.info(
-      `epoch ${e.epoch}/${this.totalEpochs}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)} val_loss ${e.val_loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`,
+      `epoch ${e.epoch}/${this.totalEpochs}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)}${validationPart(e)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`,
     );
   }
 
   onTrainEnd(): void {
     this.bar?.stop();
   }
+}
+
+/** A run with --validation-split 0 has no validation metrics (NaN): none are printed, as Keras prints none without validation data. */
+function validationPart(e: EpochLogs): string {
+  return Number.isNaN(e.val_loss) ? '' : ` val_loss ${e.val_loss.toFixed(4)} val_acc ${e.val_accuracy.toFixed(4)}`;
 }

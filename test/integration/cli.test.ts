@@ -94,6 +94,21 @@ describe('gradfleet baseline', () => {
   });
 });
 
+describe('gradfleet baseline with --validation-split 0', () => {
+  it('trains on every training image, prints no validation metrics, and keeps best/ by the training loss', function () {
+    this.timeout(120_000);
+    const runDir = path.join(tmpDir(), 'run');
+    const r = runCli(['baseline', '--model', 'mlp', '--epochs', '2', '--validation-split', '0', '--backend', 'wasm', '--run-dir', runDir]);
+    assert.equal(r.code, 0, r.stderr);
+    const epochs = r.stderr.split('\n').filter((l) => / epoch \d\/2: /.test(l));
+    assert.equal(epochs.length, 2);
+    for (const line of epochs) assert.doesNotMatch(line, /val_|NaN/);
+    // 8,000 training images of mnist-sample at batch 64, none held out.
+    assert.equal(readSummary(runDir).steps_run, 2 * Math.ceil(8000 / 64));
+    assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'best', 'MANIFEST.json')));
+  });
+});
+
 describe('gradfleet baseline stopped by Ctrl-C, or by its terminal closing', () => {
   for (const signal of ['SIGINT', 'SIGHUP'] as const) it(`${signal}: ends after the step in flight with exit code 130, names the checkpoint to continue from, and gives its run directory up`, async function () {
     this.timeout(120_000);
@@ -116,6 +131,8 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
   it('an unknown backend', () => expectOneLineError(runCli(['baseline', '--backend', 'tpu']), /'tpu' is invalid|tpu/));
   it('a negative epoch count', () => expectOneLineError(runCli(['baseline', '--epochs', '-3']), /--epochs .*-3 is below the minimum 1/));
   it('an unknown flag', () => expectOneLineError(runCli(['baseline', '--epoch', '3']), /unknown option '--epoch'/));
+  it('early stopping on a validation metric with no validation set (it would never stop)', () =>
+    expectOneLineError(runCli(['baseline', '--validation-split', '0', '--early-stopping']), /--early-stopping monitors val_loss, but --validation-split 0 leaves no validation set; give --monitor loss, or a --validation-split above 0$/));
 
   it('a run directory that cannot be created', () => {
     const file = path.join(tmpDir(), 'not-a-directory');
