@@ -1,9 +1,9 @@
 /**
  * Writes a checkpoint every `every` steps and at the end of every epoch,
- * keeps the newest `keep`, and copies the best epoch's (by the early-stopping
- * monitor, else val_loss, else, with no validation set, the training loss)
- * to best/.
+ * keeps the newest `keep`, and copies the best epoch's (bestEpochMetric) to
+ * best/.
  */
+import { bestEpochMetric, betterThan } from '../shared/config/training-options';
 import type { Logger } from '../shared/logging';
 import type { EpochLogs, LoopState, StepLogs, TrainingCallback } from '../shared/training/callbacks';
 import { CheckpointStore } from './checkpoint-store';
@@ -34,11 +34,9 @@ export class CheckpointCallback implements TrainingCallback {
 
   async onEpochEnd(e: EpochLogs): Promise<void> {
     const dir = await this.save();
-    const o = this.subjects.options;
-    const monitor = o.earlyStopping?.monitor ?? (o.validationSplit > 0 ? 'val_loss' : 'loss');
-    const value = e[monitor];
-    const higherIsBetter = monitor.includes('acc');
-    if (Number.isFinite(value) && (this.best === undefined || (higherIsBetter ? value > this.best : value < this.best))) {
+    const metric = bestEpochMetric(this.subjects.options);
+    const value = e[metric];
+    if (betterThan(metric, value, this.best)) {
       this.best = value;
       this.store.markBest(dir);
     }

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { checkpointPauseMs, isInteractive } from '../shared/config/env';
-import type { TrainingOptions } from '../shared/config/training-options';
+import { bestEpochMetric, betterThan, TrainingOptions } from '../shared/config/training-options';
 import type { LabelledImages } from '../shared/data/dataset';
 import { layersModelFiles } from '../shared/io/layers-model-files';
 import { DivergedError, InterruptedError, isSystemError, RunFailedError } from '../shared/errors';
@@ -112,7 +112,8 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const modelDir = path.join(o.runDir, 'model');
   await withEvalWeights(() => run.model.save(layersModelFiles(modelDir)));
   const history = outcome.history;
-  const bestByValLoss = history.reduce((best, e) => (e.val_loss < history[best - 1].val_loss ? e.epoch : best), 1);
+  const metric = bestEpochMetric(o);
+  const bestEpoch = history.reduce((best, e) => (betterThan(metric, e[metric], history[best - 1][metric]) ? e.epoch : best), 1);
   const summary: RunSummary = {
     run_id: o.runId,
     command: input.command,
@@ -122,7 +123,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
     test_loss: test.loss,
     epochs_run: history.length,
     steps_run: outcome.position.step,
-    best_epoch: earlyStopping?.getState().bestEpoch || (history.length > 0 ? bestByValLoss : 0),
+    best_epoch: earlyStopping?.getState().bestEpoch || (history.length > 0 ? bestEpoch : 0),
     stopped_early: outcome.stoppedEarly,
     wall_seconds: (Date.now() - wallStart) / 1000,
     train_seconds: outcome.trainSeconds,

@@ -138,3 +138,16 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
     logLevel: v.logLevel as LogLevel,
   };
 }
+
+type Metric = EarlyStoppingOptions['monitor'];
+
+/** The metric that picks a run's best epoch (best/, summary.json's best_epoch): early stopping's, else val_loss, else, with no validation set, the training loss. */
+export function bestEpochMetric(o: Pick<TrainingOptions, 'earlyStopping' | 'validationSplit'>): Metric {
+  return o.earlyStopping?.monitor ?? (o.validationSplit > 0 ? 'val_loss' : 'loss');
+}
+
+/** Whether `value` of `metric` beats `best` (accuracies grow, losses shrink); a non-finite value never does. */
+export function betterThan(metric: Metric, value: number, best: number | undefined): boolean {
+  if (!Number.isFinite(value)) return false;
+  return best === undefined || (metric.includes('acc') ? value > best : value < best);
+}

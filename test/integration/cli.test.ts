@@ -95,7 +95,7 @@ describe('gradfleet baseline', () => {
 });
 
 describe('gradfleet baseline with --validation-split 0', () => {
-  it('trains on every training image, prints no validation metrics, and keeps best/ by the training loss', function () {
+  it('trains on every training image, prints no validation metrics, and picks the best epoch (best/, best_epoch) by the training loss', function () {
     this.timeout(120_000);
     const runDir = path.join(tmpDir(), 'run');
     const r = runCli(['baseline', '--model', 'mlp', '--epochs', '2', '--validation-split', '0', '--backend', 'wasm', '--run-dir', runDir]);
@@ -104,7 +104,10 @@ describe('gradfleet baseline with --validation-split 0', () => {
     assert.equal(epochs.length, 2);
     for (const line of epochs) assert.doesNotMatch(line, /val_|NaN/);
     // 8,000 training images of mnist-sample at batch 64, none held out.
-    assert.equal(readSummary(runDir).steps_run, 2 * Math.ceil(8000 / 64));
+    const summary = readSummary(runDir);
+    assert.equal(summary.steps_run, 2 * Math.ceil(8000 / 64));
+    const losses = (summary.history as { loss: number }[]).map((e) => e.loss);
+    assert.equal(summary.best_epoch, losses.indexOf(Math.min(...losses)) + 1);
     assert.ok(fs.existsSync(path.join(runDir, 'checkpoints', 'best', 'MANIFEST.json')));
   });
 });
