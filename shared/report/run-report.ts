@@ -38,7 +38,9 @@ function format(v: number): string {
 }
 
 /** One panel: a metric's train and validation curves against the epoch. */
-function panel(img: Raster, x0: number, y0: number, w: number, h: number, title: string, series: { values: number[]; color: Rgb; name: string }[]): void {
+function panel(img: Raster, x0: number, y0: number, w: number, h: number, title: string, allSeries: { values: number[]; color: Rgb; name: string }[]): void {
+  // A run without a validation set has no validation values: no curve, and no legend entry for one.
+  const series = allSeries.filter((s) => s.values.some(Number.isFinite));
   img.text(x0, y0, title, COLORS.black, 2);
   const top = y0 + 24;
   const left = x0 + 48;
