@@ -10,6 +10,7 @@ import { packDataset } from '../shared/data/dataset-archive';
 import { ConfigError } from '../shared/errors';
 import { claimRunDirectory } from '../shared/io/run-directory';
 import { getLogger, Logger } from '../shared/logging';
+import { RepeatedLines } from '../shared/observability/repeated-lines';
 import { ChromeTrace } from '../shared/observability/chrome-trace';
 import { clockMs } from '../shared/observability/clock';
 import type { ConnectionSecurity } from '../shared/security/connection-security';
@@ -193,6 +194,7 @@ async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHan
       gradientDtype: dtype,
       maxTensorBytes: MAX_TENSOR_BYTES,
       log,
+      refusals: new RepeatedLines(log),
       traffic,
       joinRate: new RateLimit(o.maxJoinsPerSecond),
       onRefused: (kind) => metrics.refused(kind),

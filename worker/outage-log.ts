@@ -11,6 +11,11 @@ import type { Logger } from '../shared/logging';
 
 export const OUTAGE_REMINDER_MS = 60_000;
 
+/** A coordinator never reached, one lost after this worker joined it, or one that answered and refused it for now (its run is full). */
+export type DialFailure = 'unreachable' | 'lost' | 'turned away';
+
+const DIAL_FAILURES: Record<DialFailure, string> = { unreachable: 'cannot reach', lost: 'lost', 'turned away': 'turned away by' };
+
 export class OutageLog {
   private startedAt = 0;
   private failures = 0;
@@ -25,13 +30,13 @@ export class OutageLog {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** A dial or a session failed for `cause`; `joined` says whether this worker ever got into the run. */
-  failed(cause: string, joined: boolean): void {
+  /** A dial or a session failed for `cause`, `how` (whether this worker ever got into the run, or was turned away by a coordinator that answered). */
+  failed(cause: string, how: DialFailure): void {
     const at = this.now();
     if (this.failures === 0) this.startedAt = at;
     this.failures++;
     this.lastFailureAt = at;
-    const what = `${joined ? 'lost' : 'cannot reach'} the coordinator at ${this.coordinator}: ${cause}`;
+    const what = `${DIAL_FAILURES[how]} the coordinator at ${this.coordinator}: ${cause}`;
     const news = this.failures === 1 || cause !== this.lastCause || at - this.lastWarnedAt >= OUTAGE_REMINDER_MS;
     this.lastCause = cause;
     if (!news) {

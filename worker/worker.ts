@@ -210,9 +210,10 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
             throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
           } else if (!stopped) {
-            const { details, message } = err as Partial<grpc.ServiceError> & Error;
+            const { code, details, message } = err as Partial<grpc.ServiceError> & Error;
             // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
-            outage.failed(details ? connectionFailure(details) : message.split('\n')[0], state !== undefined);
+            const how = code === grpc.status.RESOURCE_EXHAUSTED ? 'turned away' : state !== undefined ? 'lost' : 'unreachable';
+            outage.failed(details ? connectionFailure(details) : message.split('\n')[0], how);
             if (o.maxWaitMs !== undefined && outage.lastedMs() >= o.maxWaitMs) {
               throw new RunFailedError(`no coordinator at ${o.coordinator} for ${Math.round(outage.lastedMs() / 1000)} s (--max-wait ${o.maxWaitMs / 1000}); this worker gives up`);
             }

@@ -27,6 +27,7 @@ import type { RateLimit } from '../admission';
 import type { Member, Membership, RunOutcome, ShardAssignment, WorkerLink } from '../membership';
 import type { StepScheduler } from '../step-scheduler';
 import type { EncodedWeights, WeightsBroadcast } from '../weights-broadcast';
+import type { RepeatedLines } from '../../shared/observability/repeated-lines';
 import { endWithStatus } from './end-call';
 
 export interface SessionContext {
@@ -39,6 +40,8 @@ export interface SessionContext {
   maxTensorBytes: number;
   welcome: Omit<WelcomeMsg, 'workerId' | 'gradientDtype'>;
   log: Logger;
+  /** Where refusals are said: a spare worker of a full run is turned away at every redial, every few seconds. */
+  refusals: RepeatedLines;
   /** Bytes written and read on sessions, for the benchmarks and metrics. */
   traffic: { sent: number; received: number };
   joinRate: RateLimit;
@@ -152,9 +155,9 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     }
   };
 
-  const exhausted = (why: string) => {
+  const exhausted = (why: string, workerName = '') => {
     ctx.onRefused?.('resource_exhausted');
-    log.warn(`refused a worker from ${call.getPeer()}: ${why}`);
+    ctx.refusals.say('warn', `${workerName}\n${why}`, `refused a worker${workerName === '' ? '' : ` (${workerName})`} from ${call.getPeer()}: ${why}`);
     endWithStatus(call, grpc.status.RESOURCE_EXHAUSTED, why);
   };
 
@@ -166,7 +169,7 @@ export function handleWorkerSession(call: SessionCall, ctx: SessionContext): voi
     try {
       member = ctx.membership.join(link);
     } catch (err) {
-      return exhausted((err as Error).message);
+      return exhausted((err as Error).message, join.workerName);
     }
     log.info(`worker ${member.id} joined from ${link.address} (${join.workerName}, ${join.backend}); admitted at the next step`);
     call.write({ body: 'welcome', welcome: { ...ctx.welcome, workerId: member.id, gradientDtype: dtypeName(ctx.gradientDtype) } });
