@@ -51,7 +51,8 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     const child = spawn(
       process.execPath,
       [CLI, 'worker', '--coordinator', `127.0.0.1:${coordinator.port}`, '--backend', o.workerBackend, '--data-dir', o.dataDir, '--name', `worker-${i}`, '--run-id', o.runId, '--log-level', o.logLevel, ...o.workerFlags],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
+      // The IPC channel closes if this process dies unannounced: the worker then stops (onParentGone).
+      { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] },
     );
     prefixLines(child.stdout!, `[worker-${i}]`);
     prefixLines(child.stderr!, `[worker-${i}]`);

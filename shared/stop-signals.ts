@@ -25,3 +25,16 @@ export function onStopSignal(handler: () => void): () => void {
     for (const s of STOP_SIGNALS) process.off(s, fire);
   };
 }
+
+/**
+ * `gradfleet local` starts its workers with an IPC channel, which closes when
+ * local dies without stopping them (SIGKILL, a crash): the worker then stops
+ * as at a signal. It would otherwise redial, for ever, a coordinator that
+ * died with local. Elsewhere (no channel) this does nothing.
+ */
+export function onParentGone(handler: () => void): void {
+  if (process.channel === undefined) return;
+  // The channel must not keep a finished worker alive.
+  process.channel.unref();
+  process.once('disconnect', handler);
+}

@@ -20,8 +20,8 @@ import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
-import { onStopSignal } from '../../shared/stop-signals';
-import { configureLogging } from '../../shared/logging';
+import { onParentGone, onStopSignal } from '../../shared/stop-signals';
+import { configureLogging, getLogger } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
 
@@ -95,9 +95,14 @@ function buildProgram(): Command {
       simulateComputeMs: v.simulateComputeMs as number | undefined,
     });
     let interrupted = false;
-    onStopSignal(() => {
+    const leave = () => {
       interrupted = true;
       worker.stop();
+    };
+    onStopSignal(leave);
+    onParentGone(() => {
+      getLogger({ component: 'worker' }).warn('the gradfleet local that started this worker has gone; stopping');
+      leave();
     });
     await worker.done;
     // Not a finished run: `local` (as torchrun) starts a worker that ends this way again.

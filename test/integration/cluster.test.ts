@@ -293,4 +293,15 @@ describe('gradfleet local: Ctrl-C and dying workers', function () {
     assert.doesNotMatch(local.log(), /^\s+at /m, 'no stack trace');
     assert.deepEqual(childPids(local.child.pid!), []);
   });
+
+  it('killed outright (SIGKILL), takes its worker processes with it instead of leaving them to redial its dead coordinator for ever', async () => {
+    // At --log-level error a worker writes nothing to the closed pipe, which would otherwise end it by chance.
+    const local = startLocal(['--model', 'mlp', '--epochs', '50', '--log-level', 'error']);
+    while (!fs.existsSync(path.join(local.runDir, 'checkpoints', 'latest'))) await new Promise((resolve) => setTimeout(resolve, 100));
+    const workers = childPids(local.child.pid!);
+    assert.equal(workers.length, 2);
+    local.child.kill('SIGKILL');
+    await exitOf(local.child);
+    while (workers.some((pid) => fs.existsSync(`/proc/${pid}`))) await new Promise((resolve) => setTimeout(resolve, 100));
+  });
 });

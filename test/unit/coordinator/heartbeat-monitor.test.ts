@@ -67,7 +67,7 @@ describe('the heartbeat monitor', () => {
     c.membership.recordShard('w1', 32, 16);
     c.nodes[0].fault = 'silent';
     const pending = c.scheduler.computeBatch({ step: 0, epoch: 0, indices, seed: 1 });
-    await settle();
+    while (c.nodes[1].computed.length === 0) await settle();
     // 32 samples at 2 samples/s: 16 s, twice that allowed. w2 has finished its shard: it gets none.
     assert.equal(c.scheduler.silenceAllowanceMs('w1'), 32_000);
     assert.equal(c.scheduler.silenceAllowanceMs('w2'), 0);
@@ -100,7 +100,8 @@ describe('the heartbeat monitor', () => {
     const c = setUp(2);
     c.nodes[0].fault = 'silent';
     const pending = c.scheduler.computeBatch({ step: 0, epoch: 0, indices, seed: 1 });
-    await settle();
+    // Until w2 has handed its shard in (a fixed wait was once too short on a busy host).
+    while (c.nodes[1].computed.length === 0) await settle();
     assert.equal(c.scheduler.silenceAllowanceMs('w1'), 600_000);
     assert.equal(c.scheduler.silenceAllowanceMs('w2'), 0);
     c.scheduler.stop('test over');
