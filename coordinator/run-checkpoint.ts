@@ -16,7 +16,7 @@ import type { EarlyStopping, EarlyStoppingState } from '../shared/training/early
 import type { PreparedRun } from '../shared/training/run-setup';
 import type { TrainingPosition } from '../shared/training/training-loop';
 import { writeWeights } from '../shared/training/weights';
-import { CHECKPOINT_FILES } from './checkpoint-files';
+import { CHECKPOINT_FILES, LOOP_STATE } from './checkpoint-files';
 import { CheckpointFiles, CheckpointStore } from './checkpoint-store';
 import { locateCheckpoint } from './saved-model-location';
 
@@ -130,7 +130,7 @@ export async function checkpointFiles(s: CheckpointSubjects, loop: LoopState): P
     [WEIGHTS_BIN]: weights,
     'optimizer.json': optimizer.json,
     'optimizer.bin': optimizer.bin,
-    'state.json': JSON.stringify(state, null, 2),
+    [LOOP_STATE]: JSON.stringify(state, null, 2),
   };
   if (run.update.ema !== undefined) files['ema.bin'] = floatsToBytes(run.update.ema.shadow.map((v) => v.dataSync() as Float32Array));
   const best = s.earlyStopping?.getBestWeights();
@@ -215,7 +215,7 @@ export function parseCheckpointState(text: string, dir: string): CheckpointState
 
 async function restoreVerified(dir: string, s: CheckpointSubjects, force: boolean): Promise<{ position: TrainingPosition; history: EpochLogs[] }> {
   const read = (name: string) => fs.readFileSync(path.join(dir, name));
-  const state = parseCheckpointState(read('state.json').toString('utf8'), dir);
+  const state = parseCheckpointState(read(LOOP_STATE).toString('utf8'), dir);
   const { run } = s;
   if (state.datasetSha256 !== run.dataset.sha256) throw new UserError(`${dir}: the checkpoint was trained on another dataset`);
   if (state.configHash !== configHash(s.options, run.dataset.sha256) && !force) {

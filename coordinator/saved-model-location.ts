@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { ModelError } from '../shared/errors';
 import { MODEL_JSON } from '../shared/io/layers-model-files';
 import { CheckpointStore, LATEST, MANIFEST } from './checkpoint-store';
-import { CHECKPOINT_FILES } from './checkpoint-files';
+import { CHECKPOINT_FILES, LOOP_STATE } from './checkpoint-files';
 
 export interface SavedModelLocation {
   dir: string;
@@ -36,9 +36,12 @@ export function locateSavedModel(given: string): SavedModelLocation {
 
 /** For --resume DIR: a checkpoint as it is (its verification says what is wrong with it); a run directory, its checkpoints/ or checkpoints/latest: the newest checkpoint that verifies. */
 export function locateCheckpoint(given: string): SavedModelLocation {
-  const savedModel = fs.existsSync(path.join(given, MODEL_JSON)) && !fs.existsSync(path.join(given, MANIFEST)) && !fs.existsSync(path.join(given, 'state.json'));
-  if (savedModel) throw new ModelError(`${given}: a saved model, not a checkpoint (it holds no optimizer state or position in the run); give a checkpoint (RUN/checkpoints/ckpt-N) or the run directory`);
-  const run = fs.existsSync(path.join(given, MANIFEST)) ? undefined : runOf(given);
+  if (fs.existsSync(path.join(given, MANIFEST))) return { dir: given };
+  // A checkpoint whose manifest was lost still has its loop state; a model/ never had one.
+  if (fs.existsSync(path.join(given, MODEL_JSON)) && !fs.existsSync(path.join(given, LOOP_STATE))) {
+    throw new ModelError(`${given}: a saved model, not a checkpoint (it holds no optimizer state or position in the run); give a checkpoint (RUN/checkpoints/ckpt-N) or the run directory`);
+  }
+  const run = runOf(given);
   return run === undefined ? { dir: given } : foundOrRefused(given, run, newestCheckpoint(run.runDir));
 }
 
