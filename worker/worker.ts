@@ -188,6 +188,33 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
     if (o.gpu !== undefined && backendName !== 'tensorflow-gpu') log.warn(`--gpu ${o.gpu} has no effect: it selects a CUDA device for the tensorflow-gpu backend, and this worker runs ${backendName}`);
     let attempt = 0;
     const outage = new OutageLog(log, o.coordinator);
+
+    /** What the end of a session means: the run finished, or a redial; a refusal that redialling cannot mend is thrown. */
+    const afterSession = (err: unknown): 'finished' | 'redial' => {
+      if (err instanceof SessionOver) {
+        if (err.scope === 'STOP_RUN_FINISHED') {
+          log.info('the run has finished');
+          return 'finished';
+        }
+        if (err.scope === 'refused') throw new UserError(err.message);
+        if (err.scope === 'STOP_RUN_STOPPED') {
+          log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
+          outage.expectAbsence();
+        } else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
+        return 'redial';
+      }
+      const { code, details, message } = err as Partial<grpc.ServiceError> & Error;
+      if (code === grpc.status.UNAUTHENTICATED) throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${details}`);
+      if (stopped) return 'redial';
+      // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
+      const how = code === grpc.status.RESOURCE_EXHAUSTED ? 'turned away' : state !== undefined ? 'lost' : 'unreachable';
+      outage.failed(details ? connectionFailure(details) : message.split('\n')[0], how);
+      if (o.maxWaitMs !== undefined && outage.lastedMs() >= o.maxWaitMs) {
+        throw new RunFailedError(`no coordinator at ${o.coordinator} for ${Math.round(outage.lastedMs() / 1000)} s (--max-wait ${o.maxWaitMs / 1000}); this worker gives up`);
+      }
+      return 'redial';
+    };
+
     try {
       while (!stopped) {
         try {
@@ -197,27 +224,7 @@ export function startWorker(o: WorkerOptions): WorkerHandle {
           });
           log.warn('the coordinator closed the session; reconnecting');
         } catch (err) {
-          if (err instanceof SessionOver) {
-            if (err.scope === 'STOP_RUN_FINISHED') {
-              log.info('the run has finished');
-              break;
-            }
-            if (err.scope === 'refused') throw new UserError(err.message);
-            if (err.scope === 'STOP_RUN_STOPPED') {
-              log.info(`the coordinator stopped the run (${err.message}); waiting for it to be resumed`);
-              outage.expectAbsence();
-            } else log.warn(`the coordinator dropped this worker (${err.message}); rejoining`);
-          } else if ((err as grpc.ServiceError).code === grpc.status.UNAUTHENTICATED) {
-            throw new UserError(`the coordinator at ${o.coordinator} refused this worker's credentials: ${(err as grpc.ServiceError).details}`);
-          } else if (!stopped) {
-            const { code, details, message } = err as Partial<grpc.ServiceError> & Error;
-            // A worker that was ever welcomed holds its run's state: it lost the coordinator rather than never reaching it.
-            const how = code === grpc.status.RESOURCE_EXHAUSTED ? 'turned away' : state !== undefined ? 'lost' : 'unreachable';
-            outage.failed(details ? connectionFailure(details) : message.split('\n')[0], how);
-            if (o.maxWaitMs !== undefined && outage.lastedMs() >= o.maxWaitMs) {
-              throw new RunFailedError(`no coordinator at ${o.coordinator} for ${Math.round(outage.lastedMs() / 1000)} s (--max-wait ${o.maxWaitMs / 1000}); this worker gives up`);
-            }
-          }
+          if (afterSession(err) === 'finished') break;
         }
         if (stopped) break;
         await pauseBeforeRedial(client, backoffDelay(attempt++, reconnect));
