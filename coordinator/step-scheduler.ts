@@ -232,13 +232,18 @@ export class StepScheduler implements GradientSource {
       this.lastTrainStep = job.step;
     }
     const totals: Job['totals'] = new Array(tensors).fill(undefined);
-    await new Promise<void>((settle, fail) => {
-      this.current = { ...job, shards, added: new Array(tensors).fill(0), totals, settle, fail };
-      if (shards.length === 0) settle();
-      if (staggered) void this.sendInTurn(this.current);
-      else for (const s of shards) this.send(s);
-    });
-    this.current = undefined;
+    try {
+      await new Promise<void>((settle, fail) => {
+        this.current = { ...job, shards, added: new Array(tensors).fill(0), totals, settle, fail };
+        if (shards.length === 0) settle();
+        if (staggered) void this.sendInTurn(this.current);
+        else for (const s of shards) this.send(s);
+      });
+    } finally {
+      // A step that failed (diverged, stopped) is over too: its deadlines must not drop workers, nor its late results go round again.
+      for (const s of shards) clearTimeout(s.timer);
+      this.current = undefined;
+    }
     if (job.task === 'train') broadcast.stepTook(mode, members.length, clockMs() - started);
     return { shards, totals };
   }

@@ -174,6 +174,19 @@ describe('the step scheduler', () => {
     await assert.rejects(c.scheduler.computeBatch(work), /^DivergedError: training diverged at step 0: shard \d's gradient held NaN 3 times \(from w\d, w\d, w\d\); a lower --lr may help$/);
   });
 
+  it('computes nothing more of a step that failed: its deadlines drop no worker, and no shard goes round again', async () => {
+    const c = cluster(2, { minDeadlineMs: 500 });
+    for (const n of c.nodes) n.fault = 'nan';
+    await assert.rejects(c.scheduler.computeBatch(work), /training diverged/);
+    const handedIn = () => c.nodes.map((n) => n.rejections.length + n.computed.length);
+    // What was being computed when the step failed may still come in; then nothing more.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = handedIn();
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    assert.deepEqual(handedIn(), before);
+    assert.deepEqual(c.nodes.map((n) => n.closedWith), [undefined, undefined]);
+  });
+
   it('gives a lone worker that computes NaN three tries before calling the run diverged', async () => {
     const c = cluster(1);
     c.nodes[0].fault = 'nan';
