@@ -247,6 +247,8 @@ function startLocal(args: string[]) {
         resolve();
       }
     }, 100);
+    // A run that ends before it is ready (or whose log is quiet) must not leave the poll keeping the test process alive.
+    child.once('exit', () => clearInterval(poll));
   });
   return { child, runDir, ready, log: () => log };
 }
