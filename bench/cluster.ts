@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   ]);
   const keras = measured.find((m) => m.label === 'baseline keras-cnn')!;
   const ceiling = await parallelCeiling(kc, median(keras.runs.map((r) => steady(r.summary))));
-  const clusters = measured.filter((m) => m.runs[0].summary.command === 'coordinator');
+  const clusters = measured.filter((m) => m.runs[0].summary.command !== 'baseline');
   const wire = clusters.map((m) => {
     const s = m.runs[0].summary;
     const modelBytes = (s.model_parameters as number) * 4;

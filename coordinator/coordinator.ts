@@ -32,7 +32,7 @@ import { Membership, RunOutcome } from './membership';
 import { CpuPerStep } from './cpu-per-step';
 import { StepScheduler } from './step-scheduler';
 import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
-import { runTrainingSession, SessionResult } from './training-session';
+import { ClusterCommand, runTrainingSession, SessionResult } from './training-session';
 import { WeightsBroadcast, WeightsDType } from './weights-broadcast';
 
 export interface CoordinatorOptions extends TrainingOptions {
@@ -106,12 +106,18 @@ function broadcastPolicy(mode: CoordinatorOptions['broadcast'], log: Logger, tri
 /** Per tensor set: far above any preset (cnn: 13 MB), far below what would hurt the coordinator. */
 const MAX_TENSOR_BYTES = 512 * 2 ** 20;
 
-export async function startCoordinator(o: CoordinatorOptions): Promise<CoordinatorHandle> {
+/**
+ * `command` is what the run directory's lock, config.json and summary.json
+ * name: `local` when `gradfleet local` runs this coordinator, so that a user
+ * refused a busy directory, or a script reading summaries, knows which
+ * command it was.
+ */
+export async function startCoordinator(o: CoordinatorOptions, command: ClusterCommand = 'coordinator'): Promise<CoordinatorHandle> {
   const log = getLogger({ component: 'coordinator', runId: o.runId });
   checkListenPolicy(o.host, { token: o.security.token, insecure: o.insecure, tls: isTls(o.security.tls) }, log);
-  const claim = claimRunDirectory(o.runDir, 'coordinator', log);
+  const claim = claimRunDirectory(o.runDir, command, log);
   try {
-    const handle = await serve(o, log);
+    const handle = await serve(o, command, log);
     // Given up once the run has ended, checkpoints and summary written.
     return { ...handle, result: handle.result.finally(() => claim.release()) };
   } catch (err) {
@@ -121,7 +127,7 @@ export async function startCoordinator(o: CoordinatorOptions): Promise<Coordinat
   }
 }
 
-async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHandle> {
+async function serve(o: CoordinatorOptions, command: ClusterCommand, log: Logger): Promise<CoordinatorHandle> {
   const credentials = serverCredentials(o.security.tls);
   const dtype = gradientDtype(o);
   const run = await prepareRun(o);
@@ -251,7 +257,7 @@ async function serve(o: CoordinatorOptions, log: Logger): Promise<CoordinatorHan
   };
   const cpu = new CpuPerStep();
   const result = runTrainingSession({
-    command: 'coordinator',
+    command,
     options: o,
     run,
     source: scheduler,

@@ -37,7 +37,7 @@ interface WorkerProcess {
 export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionResult> {
   const log = getLogger({ component: 'local', runId: o.runId });
   // All N workers are admitted before the first step, so shards are balanced from the start.
-  const coordinator = await startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers });
+  const coordinator = await startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers }, 'local');
   const workers = new Map<number, WorkerProcess>();
   let stopping = false;
   let restarts = 0;

@@ -35,8 +35,11 @@ export interface SessionResult {
   test: EvaluationResult;
 }
 
+/** The commands that run a coordinator: `local` runs one with its own workers. */
+export type ClusterCommand = 'coordinator' | 'local';
+
 export interface TrainingSessionInput {
-  command: 'baseline' | 'coordinator';
+  command: 'baseline' | ClusterCommand;
   options: TrainingOptions;
   run: PreparedRun;
   source: GradientSource;

@@ -50,6 +50,9 @@ describe('the cluster matches one-process training', function () {
         assert.ok(timedOut < turns / 2, `${timedOut} of ${turns} turns timed out`);
       }
       const s = readSummary(runDir);
+      // Scripts tell a `local` run from a bare coordinator's by these.
+      assert.equal(s.command, 'local');
+      assert.equal(JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8')).command, 'local');
       assert.equal(s.steps_run, 20);
       assert.equal(s.workers, workers);
       assert.equal(s.broadcast, broadcast);
@@ -189,6 +192,7 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     assert.equal(stdout[stdout.length - 1], path.join(runDir, 'summary.json'));
     const s = readSummary(runDir);
+    assert.equal(s.command, 'coordinator');
     assert.equal(s.workers, 2);
     assert.ok((s.test_accuracy as number) > 0.85);
   });
