@@ -10,7 +10,7 @@ import * as readline from 'node:readline';
 import type { BackendName } from '../shared/backends/backend-loader';
 import { InterruptedError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
-import { onStopSignal } from '../shared/stop-signals';
+import { startStoppable } from '../shared/stop-signals';
 import { CoordinatorOptions, startCoordinator } from './coordinator';
 import type { SessionResult } from './training-session';
 
@@ -36,8 +36,6 @@ interface WorkerProcess {
 
 export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionResult> {
   const log = getLogger({ component: 'local', runId: o.runId });
-  // All N workers are admitted before the first step, so shards are balanced from the start.
-  const coordinator = await startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers }, 'local');
   const workers = new Map<number, WorkerProcess>();
   let stopping = false;
   let restarts = 0;
@@ -47,6 +45,16 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     stopping = true;
     for (const { child } of workers.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
+  const { started: coordinator, stopListening } = await startStoppable(
+    // All N workers are admitted before the first step, so shards are balanced from the start.
+    () => startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers }, 'local'),
+    (c) => {
+      log.warn('interrupted: stopping the coordinator and workers');
+      // The coordinator first: workers that leave a stopped run are not reported as lost.
+      void c.stop('interrupted');
+      stopAll();
+    },
+  );
   const start = (i: number): void => {
     const child = spawn(
       process.execPath,
@@ -75,15 +83,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     );
     workers.set(i, { child, exited });
   };
-  for (let i = 1; i <= o.workers; i++) start(i);
-
-  const onSignal = () => {
-    log.warn('interrupted: stopping the coordinator and workers');
-    // The coordinator first: workers that leave a stopped run are not reported as lost.
-    void coordinator.stop('interrupted');
-    stopAll();
-  };
-  const stopListening = onStopSignal(onSignal);
+  if (!stopping) for (let i = 1; i <= o.workers; i++) start(i);
   try {
     return await coordinator.result;
   } catch (err) {

@@ -27,6 +27,29 @@ export function onStopSignal(handler: () => void): () => void {
 }
 
 /**
+ * Starts something with the stop signals already heard, so that Ctrl-C while
+ * it starts (a dataset loading) does not end the process by default, leaving
+ * its run.lock behind: `stop` runs once it is up. Listening ends with a
+ * failed start, or at `stopListening`.
+ */
+export async function startStoppable<T>(start: () => Promise<T>, stop: (started: T) => void): Promise<{ started: T; stopListening: () => void }> {
+  let started: T | undefined;
+  let asked = false;
+  const stopListening = onStopSignal(() => {
+    if (started === undefined) asked = true;
+    else stop(started);
+  });
+  try {
+    started = await start();
+  } catch (err) {
+    stopListening();
+    throw err;
+  }
+  if (asked) stop(started);
+  return { started, stopListening };
+}
+
+/**
  * `gradfleet local` starts its workers with an IPC channel, which closes when
  * local dies without stopping them (SIGKILL, a crash): the worker then stops
  * as at a signal. It would otherwise redial, for ever, a coordinator that

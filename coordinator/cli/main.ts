@@ -20,7 +20,7 @@ import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
-import { onParentGone, onStopSignal } from '../../shared/stop-signals';
+import { onParentGone, onStopSignal, startStoppable } from '../../shared/stop-signals';
 import { configureLogging, getLogger } from '../../shared/logging';
 import { addTableOptions, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
@@ -71,9 +71,15 @@ function buildProgram(): Command {
   addTableOptions(coordinatorCmd, CLUSTER_SPECS).action(async () => {
     const o = compileCoordinatorOptions(resolveCommandOptions(coordinatorCmd, CLUSTER_SPECS));
     configureLogging({ level: o.logLevel, format: o.logFormat });
-    const handle = await startCoordinator(o);
-    if (o.port === 0) process.stdout.write(`listening on ${o.host}:${handle.port}\n`);
-    onStopSignal(() => void handle.stop('interrupted'));
+    let interrupted = false;
+    const { started: handle } = await startStoppable(
+      () => startCoordinator(o),
+      (h) => {
+        interrupted = true;
+        void h.stop('interrupted');
+      },
+    );
+    if (o.port === 0 && !interrupted) process.stdout.write(`listening on ${o.host}:${handle.port}\n`);
     const result = await handle.result;
     process.stdout.write(`${result.summaryPath}\n`);
   });

@@ -43,6 +43,8 @@ export class ChromeTrace {
   private nextId = 1;
   private pending: string[] = [];
   private empty: boolean;
+  /** Whether the file holds its opening bracket (it may hold something else, to be replaced, until then). */
+  private started = true;
   private closed = false;
 
   /** `onWriteError`: the trace stops at a failed write (a full disk, say); training must not. */
@@ -54,7 +56,8 @@ export class ChromeTrace {
     // Keep the opening bracket and whole events: drop a closing bracket, and a line a crash cut short.
     while (lines.length > 0 && lines[lines.length - 1].trim() !== '[' && parseLine(lines[lines.length - 1]) === undefined) lines.pop();
     if (lines.length === 0) {
-      fs.writeFileSync(file, '[');
+      // Created at the first event: a coordinator that fails to start leaves no empty trace behind.
+      this.started = false;
       this.empty = true;
       return;
     }
@@ -101,14 +104,16 @@ export class ChromeTrace {
   /** Flushes and closes the JSON array; later spans are dropped. */
   close(): void {
     this.flush();
-    this.append('\n]\n');
+    if (this.started) this.append('\n]\n');
     this.closed = true;
   }
 
   private append(text: string): void {
     if (this.closed || text === '') return;
     try {
-      fs.appendFileSync(this.file, text);
+      if (this.started) fs.appendFileSync(this.file, text);
+      else fs.writeFileSync(this.file, `[${text}`);
+      this.started = true;
     } catch (err) {
       this.closed = true;
       this.onWriteError(err as Error);

@@ -128,6 +128,28 @@ describe('gradfleet baseline stopped by Ctrl-C, or by its terminal closing', () 
   });
 });
 
+describe('gradfleet coordinator and local stopped by Ctrl-C while they start (the dataset loading)', () => {
+  for (const command of ['coordinator', 'local'] as const) it(`${command}: exit code 130 and the same last line as later, leaving neither run.lock nor an empty trace behind`, async function () {
+    this.timeout(120_000);
+    const runDir = path.join(tmpDir(), 'run');
+    const args = command === 'local' ? ['local', '--workers', '2'] : ['coordinator', '--port', '0'];
+    const child = spawn(process.execPath, [CLI, ...args, '--model', 'mlp', '--backend', 'wasm', '--run-dir', runDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    // The backend is chosen before the dataset loads and the port opens.
+    const starting = new Promise<void>((resolve) =>
+      child.stderr!.on('data', (d) => {
+        stderr += d;
+        if (/using backend wasm/.test(stderr)) resolve();
+      }),
+    );
+    await starting;
+    child.kill('SIGINT');
+    assert.equal(await exitOf(child), 130, stderr);
+    assert.match(stderr.trim().split('\n').at(-1)!, /^gradfleet: stopped: interrupted; no checkpoint was written yet/);
+    assert.deepEqual(['run.lock', 'trace.json'].filter((f) => fs.existsSync(path.join(runDir, f))), []);
+  });
+});
+
 describe('gradfleet on bad input: one line naming the problem, exit code 2, no stack trace', () => {
   it('an unknown model', () => expectOneLineError(runCli(['baseline', '--model', 'resnet']), /unknown model 'resnet'/));
   it('an unknown dataset', () => expectOneLineError(runCli(['baseline', '--dataset', 'cifar10']), /unknown dataset 'cifar10'/));

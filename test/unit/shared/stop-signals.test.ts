@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { onStopSignal, STOP_SIGNALS } from '../../../shared/stop-signals';
+import { onStopSignal, startStoppable, STOP_SIGNALS } from '../../../shared/stop-signals';
 
 const counts = () => STOP_SIGNALS.map((s) => process.listenerCount(s));
 
@@ -24,6 +24,35 @@ describe('the signals that stop a gradfleet process', () => {
   it('can be given up before any arrives', () => {
     const before = counts();
     onStopSignal(() => assert.fail('no signal was sent'))();
+    assert.deepEqual(counts(), before);
+  });
+
+  it('heard while something starts, stop it once it is up', async () => {
+    const before = process.listenerCount('SIGTERM');
+    const stopped: string[] = [];
+    const { started, stopListening } = await startStoppable(
+      async () => {
+        process.kill(process.pid, 'SIGTERM');
+        while (process.listenerCount('SIGTERM') > before) await new Promise((resolve) => setImmediate(resolve));
+        assert.deepEqual(stopped, [], 'nothing to stop yet');
+        return 'coordinator';
+      },
+      (what) => stopped.push(what),
+    );
+    assert.equal(started, 'coordinator');
+    assert.deepEqual(stopped, ['coordinator']);
+    stopListening();
+  });
+
+  it('stop listening when the start fails', async () => {
+    const before = counts();
+    await assert.rejects(
+      startStoppable(
+        () => Promise.reject(new Error('port in use')),
+        () => assert.fail('nothing started'),
+      ),
+      /port in use/,
+    );
     assert.deepEqual(counts(), before);
   });
 });

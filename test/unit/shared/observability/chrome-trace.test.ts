@@ -70,13 +70,27 @@ describe('trace.json (Trace Event Format)', () => {
     const file = path.join(dir, 'trace.json');
     const errors: string[] = [];
     const trace = new ChromeTrace(file, (err) => errors.push(err.message));
-    fs.rmSync(file);
-    fs.mkdirSync(file); // appending to a directory fails, as a full disk would
+    fs.mkdirSync(file); // writing to a directory fails, as to a full disk
     trace.span(span('step 0', 1000));
     trace.flush();
     trace.span(span('step 1', 2000));
     trace.close();
     assert.equal(errors.length, 1);
     assert.match(errors[0], /EISDIR/);
+  });
+
+  it('creates no file until the first event: a coordinator that fails to start leaves no empty trace', () => {
+    const file = path.join(tmpDir(), 'trace.json');
+    new ChromeTrace(file).close();
+    assert.equal(fs.existsSync(file), false);
+  });
+
+  it('replaces a file that holds no trace at its first event', () => {
+    const file = path.join(tmpDir(), 'trace.json');
+    fs.writeFileSync(file, 'not a trace');
+    const trace = new ChromeTrace(file);
+    trace.span(span('step 0', 1000));
+    trace.close();
+    assert.deepEqual(readChromeTrace(file).filter((e) => e.ph === 'X').map((e) => e.name), ['step 0']);
   });
 });
