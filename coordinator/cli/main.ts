@@ -22,7 +22,7 @@ import { checkCoordinatorAddress } from '../../shared/config/coordinator-address
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
 import { onParentGone, onStopSignal, startStoppable } from '../../shared/stop-signals';
 import { configureLogging, getLogger } from '../../shared/logging';
-import { addTableOptions, resolveCommandOptions } from './command-options';
+import { addTableOptions, rejectExcessArguments, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
 
 /** Exit codes: 0 ok, 1 internal error or a failed run, 2 user error (bad flag, file, config), 130 interrupted. */
@@ -212,6 +212,7 @@ function buildProgram(): Command {
 
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
+  program.hook('preAction', (_, command) => rejectExcessArguments(command, argv));
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

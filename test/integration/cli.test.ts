@@ -156,6 +156,10 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
   it('an unknown backend', () => expectOneLineError(runCli(['baseline', '--backend', 'tpu']), /'tpu' is invalid|tpu/));
   it('a negative epoch count', () => expectOneLineError(runCli(['baseline', '--epochs', '-3']), /--epochs .*-3 is below the minimum 1/));
   it('an unknown flag', () => expectOneLineError(runCli(['baseline', '--epoch', '3']), /unknown option '--epoch'/));
+  it('a value given to a switch (it would be ignored, and the run would train without a word)', () =>
+    expectOneLineError(runCli(['baseline', '--augment', 'yes']), /^gradfleet: error: unexpected argument 'yes': --augment is a switch and takes no value$/m));
+  it('a second value after a flag', () => expectOneLineError(runCli(['local', '--epochs', '5', '10']), /^gradfleet: error: unexpected argument '10': gradfleet local takes flags only$/m));
+  it('an argument too many', () => expectOneLineError(runCli(['dataset', 'fetch', 'mnist', 'extra']), /unexpected argument 'extra': gradfleet dataset fetch takes 1 argument\(s\) \(name\)$/m));
   it('early stopping on a validation metric with no validation set (it would never stop)', () =>
     expectOneLineError(runCli(['baseline', '--validation-split', '0', '--early-stopping']), /--early-stopping monitors val_loss, but --validation-split 0 leaves no validation set; give --monitor loss, or a --validation-split above 0$/));
 
