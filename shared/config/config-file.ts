@@ -10,7 +10,8 @@ export function readConfigFile(file: string): Record<string, unknown> {
     // YAML 1.2 is a superset of JSON, so one parser reads both.
     doc = YAML.parse(text, { logLevel: 'error' });
   } catch (err) {
-    throw new ConfigError(`config file ${file}: ${(err as Error).message.split('\n')[0]}`);
+    // The message's first line names the place and ends with a colon before its excerpt of the file.
+    throw new ConfigError(`config file ${file}: ${(err as Error).message.split('\n')[0].replace(/:$/, '')}`);
   }
   if (doc === null || doc === undefined) return {};
   if (typeof doc !== 'object' || Array.isArray(doc)) throw new ConfigError(`config file ${file}: expected a mapping of option names to values`);

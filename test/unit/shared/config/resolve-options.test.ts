@@ -67,7 +67,7 @@ describe('options: defaults < config file < GRADFLEET_* environment < flags', ()
     fs.writeFileSync(path.join(dir, 'b.yaml'), 'model: [unclosed\n');
     fs.writeFileSync(path.join(dir, 'c.yaml'), '- a list\n');
     assert.throws(() => resolve({ config: path.join(dir, 'a.yaml') }), /unknown option 'modle'/);
-    assert.throws(() => resolve({ config: path.join(dir, 'b.yaml') }), /config file .*b\.yaml: /);
+    assert.throws(() => resolve({ config: path.join(dir, 'b.yaml') }), /config file .*b\.yaml: .* at line 2, column 1$/);
     assert.throws(() => resolve({ config: path.join(dir, 'c.yaml') }), /expected a mapping/);
     assert.throws(() => resolve({ config: path.join(dir, 'missing.yaml') }), /missing\.yaml: not found/);
   });
