@@ -1,9 +1,9 @@
 /** Decoding PNG/JPEG files to pixels and resizing them: pngjs and jpeg-js do the formats. */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { DataFormatError } from '../errors';
+import { readNamedFile } from '../io/named-file';
 
 export interface RgbaImage {
   width: number;
@@ -16,20 +16,18 @@ export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg'];
 
 export function decodeImageFile(file: string): RgbaImage {
   const ext = path.extname(file).toLowerCase();
-  const bytes = fs.readFileSync(file);
+  if (!IMAGE_EXTENSIONS.includes(ext)) throw new DataFormatError(`${file}: unsupported image type '${ext}' (expected ${IMAGE_EXTENSIONS.join(', ')})`);
+  const bytes = readNamedFile('image', file);
   try {
     if (ext === '.png') {
       const png = PNG.sync.read(bytes);
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data) };
     }
-    if (ext === '.jpg' || ext === '.jpeg') {
-      const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
-      return { width: img.width, height: img.height, rgba: img.data };
-    }
+    const img = jpeg.decode(bytes, { useTArray: true, formatAsRGBA: true, maxMemoryUsageInMB: 512 });
+    return { width: img.width, height: img.height, rgba: img.data };
   } catch (err) {
     throw new DataFormatError(`${file}: cannot decode image (${(err as Error).message})`);
   }
-  throw new DataFormatError(`${file}: unsupported image type '${ext}' (expected ${IMAGE_EXTENSIONS.join(', ')})`);
 }
 
 export function encodePng(width: number, height: number, rgba: Uint8Array): Buffer {

@@ -79,4 +79,17 @@ describe('gradfleet predict', function () {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^gradfleet: error: .*not-an-image\.png: cannot decode image/m);
   });
+
+  for (const [what, name, message] of [
+    ['a missing file', 'typo.png', 'not found'],
+    ['a directory', 'folder.png', 'a directory, not a file'],
+  ] as const) {
+    it(`names ${what} in a one-line error, as bad input (exit code 2)`, () => {
+      const file = path.join(root, name);
+      if (name === 'folder.png') fs.mkdirSync(file, { recursive: true });
+      const r = runCli(['predict', '--checkpoint', modelDir, '--backend', 'wasm', file]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr.trim().split('\n').at(-1), `gradfleet: error: image ${file}: ${message}`);
+    });
+  }
 });
