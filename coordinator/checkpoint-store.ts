@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { isSystemError, RunFailedError } from '../shared/errors';
 import { fsyncPath, writeFileSynced } from '../shared/io/durable-files';
+import { makeDirectory } from '../shared/io/make-directory';
 
 export const MANIFEST = 'MANIFEST.json';
 export const LATEST = 'latest';
@@ -61,7 +62,7 @@ export class CheckpointStore {
     const final = this.pathOf(step);
     const tmp = `${final}.tmp-${process.pid}`;
     withStorage(`the checkpoint of step ${step} to ${final}`, tmp, () => {
-      fs.mkdirSync(this.dir, { recursive: true });
+      makeDirectory(this.dir);
       fs.rmSync(tmp, { recursive: true, force: true });
       fs.mkdirSync(tmp);
       const manifest: Manifest = { format: 'gradfleet-checkpoint/1', step, files: {} };

@@ -10,6 +10,7 @@ import { packDataset, unpackDataset } from '../shared/data/dataset-archive';
 import { loadDataset } from '../shared/data/dataset-registry';
 import type { Logger } from '../shared/logging';
 import type { DatasetChunkMsg, DatasetIdentityMsg } from '../shared/wire/protocol';
+import { makeDirectory } from '../shared/io/make-directory';
 
 export interface DatasetSources {
   dataDir: string;
@@ -66,7 +67,7 @@ export async function obtainDataset(identity: DatasetIdentityMsg, sources: Datas
 function keepInCache(d: Dataset, file: string, sources: DatasetSources): void {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    fs.mkdirSync(sources.cacheDir, { recursive: true });
+    makeDirectory(sources.cacheDir);
     fs.writeFileSync(tmp, packDataset(d));
     fs.renameSync(tmp, file);
   } catch (err) {

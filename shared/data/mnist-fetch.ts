@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataFormatError, NetworkError } from '../errors';
 import { getLogger } from '../logging';
+import { makeDirectory } from '../io/make-directory';
 
 export interface RemoteFile {
   name: string;
@@ -99,7 +100,7 @@ export async function fetchFiles(options: FetchOptions): Promise<{ name: string;
     timeoutMs: 60_000,
     ...options,
   };
-  fs.mkdirSync(full.dir, { recursive: true });
+  makeDirectory(full.dir);
   const results = [];
   for (const file of full.files) results.push({ name: file.name, result: await fetchOne(file, full) });
   return results;

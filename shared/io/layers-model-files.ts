@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelError } from '../errors';
 import { writeFileSynced } from './durable-files';
+import { makeDirectory } from './make-directory';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -48,7 +49,7 @@ export function layersModelFiles(dir: string): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       const { modelJson, weights } = layersModelFileContents(artifacts);
-      fs.mkdirSync(dir, { recursive: true });
+      makeDirectory(dir);
       writeFileSynced(path.join(dir, WEIGHTS_BIN), weights);
       writeFileSynced(path.join(dir, MODEL_JSON), modelJson);
       return {

@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, isSystemError } from '../errors';
 import type { Logger } from '../logging';
+import { makeDirectory } from './make-directory';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -52,7 +53,7 @@ export function claimRunDirectory(dir: string, command: string, log: Logger): Ru
 
 function createRunDirectory(dir: string): void {
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     fs.accessSync(dir, fs.constants.W_OK);
   } catch (err) {
     if (!isSystemError(err)) throw err;

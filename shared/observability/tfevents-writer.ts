@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import CRC32C from 'crc-32/crc32c';
 import * as protobuf from 'protobufjs';
+import { makeDirectory } from '../io/make-directory';
 
 const PROTO_FILE = path.resolve(__dirname, '../../../proto/tensorboard.proto');
 let eventType: protobuf.Type | undefined;
@@ -33,7 +34,7 @@ export class EventFileWriter {
 
   constructor(dir: string, now = new Date()) {
     eventType ??= protobuf.loadSync(PROTO_FILE).lookupType('tensorboard.Event');
-    fs.mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     this.file = path.join(dir, `events.out.tfevents.${Math.floor(now.getTime() / 1000)}.${os.hostname()}`);
     this.append({ wallTime: now.getTime() / 1000, step: 0, fileVersion: 'brain.Event:2' });
   }

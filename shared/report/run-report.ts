@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { EpochLogs } from '../training/callbacks';
 import { COLORS, Raster, Rgb } from './raster';
+import { makeDirectory } from '../io/make-directory';
 
 export interface ReportInput {
   history: EpochLogs[];
@@ -20,7 +21,7 @@ export interface ReportInput {
 export const GRID = { columns: 5, rows: 4, scale: 3, caption: 14, gap: 8 };
 
 export function writeRunReport(dir: string, r: ReportInput): string[] {
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectory(dir);
   const files: [string, Buffer | string][] = [
     ['curves.png', curves(r.history).png()],
     ['confusion.png', confusionImage(r.confusion).png()],

@@ -170,6 +170,11 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
     expectOneLineError(runCli(['baseline', '--run-dir', runDir, '--epochs', '1']), new RegExp(`--run-dir ${runDir}: cannot create it or write there \\(ENOTDIR`));
   });
 
+  it('a run directory under /proc (where Node’s own mkdir -p never returns)', function () {
+    if (!fs.existsSync('/proc/self')) this.skip();
+    expectOneLineError(runCli(['baseline', '--run-dir', '/proc/gradfleet/run', '--epochs', '1'], {}, undefined, 60_000), /--run-dir \/proc\/gradfleet\/run: cannot create it or write there \(ENOENT/);
+  });
+
   describe('what a running coordinator holds', () => {
     const runDir = path.join(tmpDir(), 'run');
     let coordinator: Awaited<ReturnType<typeof startCoordinatorProcess>>;
