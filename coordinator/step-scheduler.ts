@@ -30,6 +30,7 @@
 import { DivergedError, InterruptedError } from '../shared/errors';
 import type { Logger } from '../shared/logging';
 import { clockMs, ShardTimes } from '../shared/observability/clock';
+import { RepeatedLines } from '../shared/observability/repeated-lines';
 import type { GradientSums, ShardTask } from '../shared/training/gradient-step';
 import type { FloatArray } from '../shared/wire/tensor-codec';
 import { addGradient, addSums, emptySums, firstNonFinite } from '../shared/training/gradient-sums';
@@ -150,6 +151,7 @@ export class StepScheduler implements GradientSource {
   /** Whatever waits for workers to join: a step, and each shard left without a worker. */
   private readonly waitingForWorkers = new Set<() => void>();
   private readonly turns: WeightsTurns;
+  private readonly stragglerLines: RepeatedLines;
   stopped = false;
   private stopReason = 'stopped';
 
@@ -161,6 +163,7 @@ export class StepScheduler implements GradientSource {
     private readonly earlyWeights?: EarlyWeights,
   ) {
     this.turns = new WeightsTurns(log, options.minTurnTimeoutMs);
+    this.stragglerLines = new RepeatedLines(log);
     this.deadlines = new ShardDeadlines(options.deadlines);
     membership.on('left', (member, reason) => {
       const line = `worker ${member.id} (${member.link.address}) left: ${reason}`;
@@ -257,7 +260,10 @@ export class StepScheduler implements GradientSource {
     const { chosen, leftOut } = this.stragglers.choose(step, batch, members);
     if (leftOut !== undefined) {
       const { worker, othersMs } = leftOut;
-      this.log.info(
+      // Tried again after each rest, a worker still slow sits out again and again: several times a second with fast steps.
+      this.stragglerLines.say(
+        'info',
+        worker.id,
         `worker ${worker.id} sits out the next ${this.stragglers.restSteps} steps: its shards take ${worker.roundTripMs.toFixed(0)} ms, the others need about ${othersMs.toFixed(0)} ms for the whole batch`,
       );
     }

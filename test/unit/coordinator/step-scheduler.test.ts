@@ -16,7 +16,7 @@ import { GradientComputer, GradientSums } from '../../../shared/training/gradien
 import { readWeights } from '../../../shared/training/weights';
 import { maxAbs, maxAbsDiff, useBackend } from '../../helpers/backends';
 import { Fault, joinWorkers } from '../../helpers/in-memory-cluster';
-import { lineLogger } from '../../helpers/line-log';
+import { levelledLogger, lineLogger } from '../../helpers/line-log';
 
 const data = loadMnistSample();
 const indices = Uint32Array.from({ length: 64 }, (_, i) => i * 11);
@@ -90,6 +90,21 @@ describe('the step scheduler', () => {
     assert.deepEqual(c.nodes.map((n) => n.computed.map((s) => s.size)), [[64], []]);
     // What `gradfleet status` and the dashboard show as its state.
     assert.deepEqual(c.nodes.map((n) => c.scheduler.sittingOut(n.member.id)), [false, true]);
+  });
+
+  it('says at info level once a minute that a worker still slow after its rests sits out again, the repeats at debug level', async () => {
+    const said = levelledLogger();
+    const c = cluster(2, { log: said.log });
+    c.membership.admitPending();
+    for (const step of [0, 20, 40]) {
+      // Measured afresh (one more shard done) and still slow each time it is back from its rest.
+      Object.assign(c.nodes[0].member, { samplesPerSecond: 1200, roundTripMs: 50, overheadMs: 3, shardsDone: 10 + step });
+      Object.assign(c.nodes[1].member, { samplesPerSecond: 120, roundTripMs: 90, overheadMs: 20, shardsDone: 10 + step });
+      assertSameSums(await c.scheduler.computeBatch({ ...work, step }), c.reference);
+      assert.ok(c.scheduler.sittingOut(c.nodes[1].member.id), `step ${step}`);
+    }
+    const sitsOut = (lines: string[]) => lines.filter((l) => /^worker w2 sits out the next 20 steps/.test(l)).length;
+    assert.deepEqual([sitsOut(said.info), sitsOut(said.debug)], [1, 2]);
   });
 
   it('with --shard-sizing equal, cuts equal shards whatever the measured throughput', async () => {
