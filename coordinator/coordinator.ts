@@ -163,7 +163,7 @@ async function serve(o: CoordinatorOptions, command: ClusterCommand, log: Logger
   let packed: Buffer | undefined;
   const status = (): StatusReplyMsg => ({
     runId: o.runId,
-    state: live.state,
+    state: live.state === 'training' && scheduler.pausedForWorkers() ? 'waiting for workers' : live.state,
     step: live.step,
     epoch: live.epoch,
     epochs: o.epochs,

@@ -377,6 +377,11 @@ export class StepScheduler implements GradientSource {
     }
   }
 
+  /** Whether training is paused until workers join (fewer than --min-workers, or none left for a shard). */
+  pausedForWorkers(): boolean {
+    return this.waitingForWorkers.size > 0;
+  }
+
   /** How much longer than the heartbeat timeout this worker may stay silent (see ShardDeadlines). */
   silenceAllowanceMs(workerId: string): number {
     return this.deadlines.silenceAllowanceMs(this.samplesInHand(workerId), this.membership.get(workerId)?.samplesPerSecond ?? 0);

@@ -76,4 +76,9 @@ describe('limits on what a client can ask of the coordinator', function () {
     const status = await queryStatus(`127.0.0.1:${coordinator.port}`);
     assert.equal(status.workers.length, 1);
   });
+
+  it('tells `gradfleet status` that the run waits for workers (1 of --min-workers 2), not that it trains', async () => {
+    const status = await queryStatus(`127.0.0.1:${coordinator.port}`);
+    assert.deepEqual([status.state, status.step], ['waiting for workers', 0]);
+  });
 });
