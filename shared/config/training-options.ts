@@ -58,7 +58,8 @@ function defaultRunId(model: string, now: Date): string {
   return `${path.basename(model, '.json')}-${stamp}`;
 }
 
-const RUN_ID = /^[A-Za-z0-9._-]{1,128}$/;
+// Not only dots: runs/. and runs/.. are the runs directory and the one above it.
+const RUN_ID = /^(?!\.+$)[A-Za-z0-9._-]{1,128}$/;
 
 /**
  * A run started again on its own directory with --resume is the same run, so it keeps the id its
@@ -82,7 +83,7 @@ export function compileTrainingOptions(v: OptionValues, now = new Date()): Train
   validateDatasetName(dataset);
   const preset = isPresetName(model) ? PRESET_DEFAULTS[model] : { l2: 0, dropout: 0 };
   const runId = (v.runId as string | undefined) ?? continuedRunId(v) ?? defaultRunId(model, now);
-  if (!RUN_ID.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only`);
+  if (!RUN_ID.test(runId)) throw new ConfigError(`--run-id '${runId}': use letters, digits, '.', '_' and '-' only, not dots alone`);
   if (v.freezeLayers !== 0 && v.initFrom === undefined) throw new ConfigError('--freeze-layers needs --init-from');
   // Keras only warns, then never stops: a run told to stop early would quietly train to its last epoch.
   if (v.earlyStopping && String(v.monitor).startsWith('val_') && v.validationSplit === 0) {

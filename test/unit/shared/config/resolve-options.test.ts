@@ -54,6 +54,8 @@ describe('options: defaults < config file < GRADFLEET_* environment < flags', ()
     ['an unknown dataset', () => compileTrainingOptions(resolve({ dataset: 'cifar' })), /unknown dataset 'cifar'/],
     ['a zero learning rate', () => resolve({ lr: '0' }), /--lr \(command line\): 0 must be greater than 0/],
     ['--freeze-layers without --init-from', () => compileTrainingOptions(resolve({ freezeLayers: '2' })), /--freeze-layers needs --init-from/],
+    ['a run id with a slash', () => compileTrainingOptions(resolve({ runId: 'a/b' })), /--run-id 'a\/b': use letters, digits/],
+    ['a run id of dots alone (runs/.. is the directory above runs/)', () => compileTrainingOptions(resolve({ runId: '..' })), /--run-id '\.\.': .*not dots alone/],
   ];
   for (const [what, fn, message] of bad) {
     it(`rejects ${what} with a ConfigError naming the option`, () => {
