@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { DataFormatError, NetworkError } from '../errors';
+import { ConfigError, DataFormatError, NetworkError } from '../errors';
 import { getLogger } from '../logging';
-import { makeDirectory } from '../io/make-directory';
+import { makeWritableDirectory } from '../io/make-directory';
 
 export interface RemoteFile {
   name: string;
@@ -93,14 +93,31 @@ async function fetchOne(file: RemoteFile, options: Required<FetchOptions>): Prom
   throw new NetworkError(`cannot download ${file.name}: no mirror succeeded (${failures.join('; ')}); a partial download, if any, is kept in ${part} and resumed next time`);
 }
 
+/**
+ * A mirror as the base URL of its files: http or https, ending in '/'
+ * (without it, `new URL(name, base)` would replace the base's last path
+ * segment: `.../mnist` + a file name is a file beside mnist/, not in it).
+ */
+export function mirrorBase(mirror: string): string {
+  let url: URL;
+  try {
+    url = new URL(mirror);
+  } catch {
+    throw new ConfigError(`--mirror '${mirror}': not a URL (e.g. ${MNIST_MIRRORS[0]})`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--mirror '${mirror}': only http:// and https:// mirrors are supported`);
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  return url.toString();
+}
+
 export async function fetchFiles(options: FetchOptions): Promise<{ name: string; result: 'present' | 'downloaded' }[]> {
   const full: Required<FetchOptions> = {
-    mirrors: MNIST_MIRRORS,
     files: MNIST_FILES,
     timeoutMs: 60_000,
     ...options,
+    mirrors: (options.mirrors ?? MNIST_MIRRORS).map(mirrorBase),
   };
-  makeDirectory(full.dir);
+  makeWritableDirectory('--data-dir', full.dir);
   const results = [];
   for (const file of full.files) results.push({ name: file.name, result: await fetchOne(file, full) });
   return results;

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { ConfigError, isSystemError } from '../errors';
 
 export function makeDirectory(dir: string): void {
   const missing: string[] = [];
@@ -23,4 +24,15 @@ export function makeDirectory(dir: string): void {
   }
   // It exists now: this only checks that it is a directory (EEXIST for a file), as before.
   fs.mkdirSync(dir, { recursive: true });
+}
+
+/** makeDirectory for a directory the user named with `flag`, which must be writable: a failure is a one-line ConfigError naming both. */
+export function makeWritableDirectory(flag: string, dir: string): void {
+  try {
+    makeDirectory(dir);
+    fs.accessSync(dir, fs.constants.W_OK);
+  } catch (err) {
+    if (!isSystemError(err)) throw err;
+    throw new ConfigError(`${flag} ${dir}: cannot create it or write there (${err.message})`);
+  }
 }

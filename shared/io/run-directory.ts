@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigError, isSystemError } from '../errors';
 import type { Logger } from '../logging';
-import { makeDirectory } from './make-directory';
+import { makeWritableDirectory } from './make-directory';
 
 export const LOCK_FILE = 'run.lock';
 
@@ -32,7 +32,7 @@ export interface LockHolder {
 }
 
 export function claimRunDirectory(dir: string, command: string, log: Logger): RunDirectoryClaim {
-  createRunDirectory(dir);
+  makeWritableDirectory('--run-dir', dir);
   const file = path.join(dir, LOCK_FILE);
   const holder: LockHolder = { command, pid: process.pid, host: os.hostname(), started: new Date().toISOString(), claim: randomUUID() };
   // Two rounds: the second follows the removal of a lock whose holder has gone.
@@ -51,16 +51,6 @@ export function claimRunDirectory(dir: string, command: string, log: Logger): Ru
   throw new ConfigError(`--run-dir ${dir}: another gradfleet command claimed it at the same moment`);
 }
 
-function createRunDirectory(dir: string): void {
-  try {
-    makeDirectory(dir);
-    fs.accessSync(dir, fs.constants.W_OK);
-  } catch (err) {
-    if (!isSystemError(err)) throw err;
-    // Node's recursive mkdir reports a read-only parent as ENOENT: name the directory, not just the code.
-    throw new ConfigError(`--run-dir ${dir}: cannot create it or write there (${err.message})`);
-  }
-}
 
 /** Creates `file` holding `content` in one step (a hard link of a finished temporary file), so no reader sees it empty; false when it exists. */
 function createWithContent(file: string, content: string): boolean {

@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { fetchFiles, RemoteFile } from '../../../../shared/data/mnist-fetch';
-import { NetworkError } from '../../../../shared/errors';
+import { ConfigError, NetworkError } from '../../../../shared/errors';
 import { tmpDir } from '../../../helpers/tmp';
 
 /** A local mirror serving `files`, honouring Range; `cutAfter` drops the first response mid-body. */
@@ -93,4 +93,25 @@ describe('dataset fetch', () => {
       return true;
     });
   });
+
+  it('takes a mirror given without its closing slash as the directory it names', async () => {
+    const mirror = await startMirror({ [file.name]: content });
+    try {
+      await fetchFiles({ dir: tmpDir(), mirrors: [mirror.url.replace(/\/$/, '')], files: [file] });
+      assert.deepEqual(mirror.requests.map((r) => r.url), ['/mnist/train-images-idx3-ubyte.gz']);
+    } finally {
+      await mirror.close();
+    }
+  });
+
+  for (const [what, mirror, message] of [
+    ['not a URL', 'mirror.example.com/mnist/', /--mirror 'mirror\.example\.com\/mnist\/': not a URL/],
+    ['not http or https', 'ftp://mirror.example.com/mnist/', /--mirror 'ftp:.*': only http:\/\/ and https:\/\/ mirrors/],
+  ] as const) {
+    it(`refuses a mirror that is ${what}, before making any directory`, async () => {
+      const dir = path.join(tmpDir(), 'mnist');
+      await assert.rejects(fetchFiles({ dir, mirrors: [mirror], files: [file] }), (err: Error) => err instanceof ConfigError && message.test(err.message));
+      assert.equal(fs.existsSync(dir), false);
+    });
+  }
 });

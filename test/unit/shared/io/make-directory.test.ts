@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { makeDirectory } from '../../../../shared/io/make-directory';
+import { ConfigError } from '../../../../shared/errors';
+import { makeDirectory, makeWritableDirectory } from '../../../../shared/io/make-directory';
 import { tmpDir } from '../../../helpers/tmp';
 
 describe('making a directory and its parents', () => {
@@ -33,5 +34,14 @@ describe('making a directory and its parents', () => {
     const r = spawnSync(process.execPath, ['-e', `try { ${code} } catch (err) { console.log(err.code) }`], { timeout: 30_000, encoding: 'utf8' });
     assert.equal(r.signal, null, 'it did not end');
     assert.equal(r.stdout.trim(), 'ENOENT');
+  });
+
+  it('names the flag that gave a directory it cannot make, in one line', () => {
+    const file = path.join(tmpDir(), 'file');
+    fs.writeFileSync(file, '');
+    assert.throws(
+      () => makeWritableDirectory('--data-dir', path.join(file, 'mnist')),
+      (err: Error) => err instanceof ConfigError && err.message === `--data-dir ${file}/mnist: cannot create it or write there (ENOTDIR: not a directory, mkdir '${file}/mnist')`,
+    );
   });
 });
