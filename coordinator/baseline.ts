@@ -10,6 +10,7 @@ import { getLogger } from '../shared/logging';
 import { firstNonFinite } from '../shared/training/gradient-sums';
 import { GradientComputer } from '../shared/training/gradient-step';
 import { prepareRun } from '../shared/training/run-setup';
+import { withInitFromLocated } from './saved-model-location';
 import { runTrainingSession, SessionResult } from './training-session';
 
 /** `stop` ends the run after the step in flight (Ctrl-C), with a checkpoint hint, as the coordinator does. */
@@ -23,7 +24,7 @@ export async function runBaseline(o: TrainingOptions, stop?: AbortSignal): Promi
 }
 
 async function trainInThisProcess(o: TrainingOptions, stop: AbortSignal | undefined): Promise<SessionResult> {
-  const run = await prepareRun(o);
+  const run = await prepareRun(withInitFromLocated(o, getLogger({ component: 'setup', runId: o.runId })));
   const computer = new GradientComputer(run.model, run.dataset.train, run.dataset.shape, {
     numClasses: run.dataset.numClasses,
     augment: o.augment,

@@ -33,6 +33,7 @@ import { CpuPerStep } from './cpu-per-step';
 import { StepScheduler } from './step-scheduler';
 import { COMMUNICATION_PHASES, StepTimeline } from './step-timeline';
 import { ClusterCommand, runTrainingSession, SessionResult } from './training-session';
+import { withInitFromLocated } from './saved-model-location';
 import { WeightsBroadcast, WeightsDType } from './weights-broadcast';
 
 export interface CoordinatorOptions extends TrainingOptions {
@@ -130,7 +131,7 @@ export async function startCoordinator(o: CoordinatorOptions, command: ClusterCo
 async function serve(o: CoordinatorOptions, command: ClusterCommand, log: Logger): Promise<CoordinatorHandle> {
   const credentials = serverCredentials(o.security.tls);
   const dtype = gradientDtype(o);
-  const run = await prepareRun(o);
+  const run = await prepareRun(withInitFromLocated(o, log));
   const membership = new Membership(o.maxWorkers);
   const weights = new WeightsBroadcast(run.model, WIRE_DTYPES[o.compress].weights);
   const gradientSpecs = run.model.trainableWeights.map((w) => ({ name: w.originalName, shape: w.read().shape }));

@@ -9,7 +9,7 @@ import { layersModelFiles } from '../shared/io/layers-model-files';
 import { getLogger } from '../shared/logging';
 import { checkModelFitsDataset } from '../shared/models/model-factory';
 import { evaluate, EvaluationResult } from '../shared/training/evaluation';
-import { locateSavedModel } from './saved-model-location';
+import { savedModelDir } from './saved-model-location';
 
 export interface EvaluateRequest {
   checkpoint: string;
@@ -39,8 +39,7 @@ export function datasetOfRun(checkpoint: string): { dataset?: string; dataDir?: 
 
 /** The model `given` names (see locateSavedModel), saying which one when it is not `given` itself. */
 export async function loadSavedModel(given: string): Promise<tfl.LayersModel> {
-  const { dir, chosen } = locateSavedModel(given);
-  if (chosen !== undefined) getLogger({ component: 'model' }).info(`${given}: using ${dir}, ${chosen}`);
+  const dir = savedModelDir(given, getLogger({ component: 'model' }));
   try {
     return await tfl.loadLayersModel(layersModelFiles(dir));
   } catch (err) {

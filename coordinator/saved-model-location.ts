@@ -7,8 +7,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import type { TrainingOptions } from '../shared/config/training-options';
 import { ModelError } from '../shared/errors';
 import { MODEL_JSON } from '../shared/io/layers-model-files';
+import type { Logger } from '../shared/logging';
 import { CheckpointStore, LATEST, MANIFEST } from './checkpoint-store';
 import { CHECKPOINT_FILES, LOOP_STATE } from './checkpoint-files';
 
@@ -32,6 +34,18 @@ export function locateSavedModel(given: string): SavedModelLocation {
     if (found === undefined || modifiedMs(path.join(finalModel, MODEL_JSON)) >= modifiedMs(path.join(found.dir, MANIFEST))) return { dir: finalModel, chosen: FINAL_MODEL };
   }
   return foundOrRefused(given, run, newest);
+}
+
+/** locateSavedModel, saying which model it took when it is not `given` itself. */
+export function savedModelDir(given: string, log: Logger): string {
+  const { dir, chosen } = locateSavedModel(given);
+  if (chosen !== undefined) log.info(`${given}: using ${dir}, ${chosen}`);
+  return dir;
+}
+
+/** The options with --init-from as users give it (a run directory, its checkpoints/) turned into the saved model it means. */
+export function withInitFromLocated<T extends TrainingOptions>(o: T, log: Logger): T {
+  return o.initFrom === undefined ? o : { ...o, initFrom: savedModelDir(o.initFrom, log) };
 }
 
 /** For --resume DIR: a checkpoint as it is (its verification says what is wrong with it); a run directory, its checkpoints/ or checkpoints/latest: the newest checkpoint that verifies. */

@@ -70,7 +70,7 @@ export const TRAINING_OPTIONS: readonly OptionSpec[] = [
   { key: 'keep', type: 'int', default: 3, min: 0, description: 'checkpoints to keep besides best/ (0 keeps all)' },
   { key: 'resume', type: 'string', default: 'none', description: "auto (newest valid checkpoint in the run directory), none, or a checkpoint directory, or another run's directory (its newest valid checkpoint)" },
   { key: 'resumeForce', type: 'boolean', default: false, description: 'resume even if the options differ from the checkpoint’s' },
-  { key: 'initFrom', type: 'string', description: 'start from the weights of a saved model directory (model.json)' },
+  { key: 'initFrom', type: 'string', description: 'start from the weights of a saved model: its directory, a checkpoint, or a run directory (its final model)' },
   { key: 'freezeLayers', type: 'int', default: 0, min: 0, description: 'with --init-from: keep the first N layers fixed' },
   { key: 'seed', type: 'int', default: 42, min: 0, max: 2 ** 32 - 1, description: 'seed for batches, splits, initialisation, augmentation' },
   { key: 'backend', type: 'string', default: 'auto', choices: BACKEND_NAMES, description: 'compute backend' },

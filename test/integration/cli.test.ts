@@ -70,6 +70,16 @@ describe('gradfleet baseline', () => {
     assert.equal(total, 2000);
   });
 
+  it('`--init-from` the run directory starts another run from its final model', function () {
+    this.timeout(120_000);
+    const next = path.join(tmpDir(), 'next');
+    // One step at a negligible learning rate: the test accuracy is the first run's, not a fresh model's.
+    const r = runCli(['baseline', '--model', 'mlp', '--init-from', runDir, '--epochs', '1', '--max-steps', '1', '--lr', '1e-9', '--ema-decay', '0', '--backend', 'wasm', '--run-dir', next]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`${runDir}: using ${path.join(runDir, 'model')}, the run's final model`));
+    assert.ok(Math.abs((readSummary(next).test_accuracy as number) - (summary.test_accuracy as number)) < 0.005, `${readSummary(next).test_accuracy} against ${summary.test_accuracy}`);
+  });
+
   it('a plain tf.loadLayersModel script gets the same accuracy from the saved files', () => {
     const script = `
       const tf = require('@tensorflow/tfjs-core'); require('@tensorflow/tfjs-backend-cpu');
