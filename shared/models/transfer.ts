@@ -17,6 +17,7 @@ export async function initFromSaved(model: tfl.LayersModel, dir: string, freezeL
   const to = realLayers(model);
   const from = realLayers(source);
   let copiedLayers = 0;
+  let copiedWeights = 0;
   try {
     for (let i = 0; i < to.length && i < from.length; i++) {
       const a = from[i].getWeights();
@@ -25,10 +26,13 @@ export async function initFromSaved(model: tfl.LayersModel, dir: string, freezeL
       if (!same) break;
       if (a.length > 0) to[i].setWeights(a);
       copiedLayers++;
+      copiedWeights += a.length;
     }
   } finally {
     source.dispose();
   }
+  // Weightless layers (Flatten) match anything: a run that copied only those would train from scratch, unsaid.
+  if (copiedWeights === 0) throw new ModelError(`--init-from ${dir}: its first layers with weights have other shapes than this model's, so nothing would be copied`);
   if (freezeLayers > copiedLayers) {
     throw new ModelError(`--freeze-layers ${freezeLayers}: only the first ${copiedLayers} layers match ${dir}`);
   }

@@ -129,7 +129,16 @@ describe('transfer learning (--init-from, --freeze-layers)', () => {
     const source = buildPreset('mlp', { shape, numClasses: 10, seed: 1 });
     const dir = path.join(tmpDir(), 'model');
     await source.save(layersModelFiles(dir));
+    const other = buildPreset('mlp', { shape, numClasses: 5, seed: 2 }); // all but the head match
+    await assert.rejects(initFromSaved(other, dir, 4), /--freeze-layers 4: only the first 3 layers match/);
+  });
+
+  it('refuses a saved model none of whose weights fit, instead of training from scratch unsaid', async () => {
+    const source = buildPreset('mlp', { shape, numClasses: 10, seed: 1 });
+    const dir = path.join(tmpDir(), 'model');
+    await source.save(layersModelFiles(dir));
+    // Its Flatten matches mlp's, and nothing after it does.
     const other = buildPreset('mlp-l2', { shape, numClasses: 10, seed: 2 });
-    await assert.rejects(initFromSaved(other, dir, 3), /only the first 1 layers match/);
+    await assert.rejects(initFromSaved(other, dir, 0), /--init-from .*: its first layers with weights have other shapes than this model's, so nothing would be copied/);
   });
 });
