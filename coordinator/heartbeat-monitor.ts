@@ -12,6 +12,14 @@
  * scheduler's allowance for it (StepScheduler.silenceAllowanceMs). Without
  * it, a worker whose passes outlast the timeout is dropped in every step
  * and never finishes one.
+ *
+ * Silence is counted on the time this process ran. Stopped or stalled
+ * (SIGSTOP, a suspended VM, a long pause), it reads nothing: the workers'
+ * heartbeats wait in its sockets, and when it runs again its timers fire
+ * before it reads them (Node runs timers before I/O). A check that comes
+ * late by more than its period marks such a stall, which no worker's
+ * silence includes; without that, a coordinator stopped for 15 s dropped
+ * every worker the moment it ran again.
  */
 import type { Logger } from '../shared/logging';
 import type { Membership } from './membership';
@@ -30,6 +38,9 @@ export class HeartbeatMonitor {
   private readonly allowanceMs: (workerId: string) => number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  private lastCheckAt: number | undefined;
+  /** When this process did not run, as far as the checks can tell. */
+  private readonly stalls: { from: number; to: number }[] = [];
 
   constructor(
     private readonly membership: Membership,
@@ -46,8 +57,13 @@ export class HeartbeatMonitor {
     return Math.max(50, Math.min(2000, Math.floor(this.timeoutMs / 4)));
   }
 
+  /** How often the silence is checked. */
+  get checkEveryMs(): number {
+    return Math.max(25, Math.min(500, Math.floor(this.timeoutMs / 10)));
+  }
+
   start(): void {
-    this.timer = setInterval(() => this.check(), Math.max(25, Math.min(500, Math.floor(this.timeoutMs / 10))));
+    this.timer = setInterval(() => this.check(), this.checkEveryMs);
     this.timer.unref();
   }
 
@@ -58,9 +74,10 @@ export class HeartbeatMonitor {
   /** Drops every member silent for longer than the timeout; returns their ids. */
   check(): string[] {
     const t = this.now();
+    this.noteStall(t);
     const dropped: string[] = [];
     for (const m of this.membership.live()) {
-      const silentMs = t - m.lastSeen;
+      const silentMs = t - m.lastSeen - this.stalledSince(m.lastSeen);
       const allowance = this.allowanceMs(m.id);
       if (silentMs <= this.timeoutMs + allowance) continue;
       const extra = allowance >= 1000 ? `${(allowance / 1000).toFixed(1)} s` : `${Math.round(allowance)} ms`;
@@ -72,5 +89,22 @@ export class HeartbeatMonitor {
       dropped.push(m.id);
     }
     return dropped;
+  }
+
+  private noteStall(t: number): void {
+    const last = this.lastCheckAt;
+    this.lastCheckAt = t;
+    // Timers on a busy host run a little late; twice the period is a stall.
+    if (last === undefined || t - last <= 2 * this.checkEveryMs) return;
+    this.stalls.push({ from: last + this.checkEveryMs, to: t });
+    if (t - last >= this.timeoutMs / 2) {
+      this.log.warn(`this coordinator did not run for ${((t - last) / 1000).toFixed(1)} s (stopped, suspended or stalled); the workers' silence meanwhile is not held against them`);
+    }
+    const oldest = Math.min(t, ...this.membership.live().map((m) => m.lastSeen));
+    while (this.stalls.length > 0 && this.stalls[0].to <= oldest) this.stalls.shift();
+  }
+
+  private stalledSince(at: number): number {
+    return this.stalls.reduce((sum, s) => sum + Math.max(0, s.to - Math.max(s.from, at)), 0);
   }
 }

@@ -36,6 +36,7 @@ import type { FloatArray } from '../shared/wire/tensor-codec';
 import { addGradient, addSums, emptySums, firstNonFinite } from '../shared/training/gradient-sums';
 import type { GradientSource, StepWork } from '../shared/training/training-loop';
 import { BroadcastPolicy, fixedBroadcast } from './broadcast-policy';
+import { DeadlineTimer } from './deadline-timer';
 import type { Member, Membership } from './membership';
 import { ShardDeadlineOptions, ShardDeadlines } from './shard-deadlines';
 import { planShards } from './shard-planner';
@@ -99,7 +100,7 @@ interface PendingShard {
   attempt: number;
   /** When its current attempt went out (clockMs). */
   sentAt: number;
-  timer?: NodeJS.Timeout;
+  timer?: DeadlineTimer;
   /** Each gradient tensor, once it has come. */
   received: (FloatArray | undefined)[];
   missing: number;
@@ -244,7 +245,7 @@ export class StepScheduler implements GradientSource {
       });
     } finally {
       // A step that failed (diverged, stopped) is over too: its deadlines must not drop workers, nor its late results go round again.
-      for (const s of shards) clearTimeout(s.timer);
+      for (const s of shards) s.timer?.clear();
       this.current = undefined;
     }
     if (job.task === 'train') broadcast.stepTook(mode, members.length, clockMs() - started);
@@ -301,7 +302,7 @@ export class StepScheduler implements GradientSource {
       this.applyEarly(cur, this.addUp(cur, arrived));
       return undefined;
     }
-    clearTimeout(shard.timer);
+    shard.timer?.clear();
     shard.result = { ...r.sums, grads: shard.received as FloatArray[] };
     const doneAt = clockMs();
     this.observer?.shardDone(r, doneAt);
@@ -432,7 +433,7 @@ export class StepScheduler implements GradientSource {
     const attempt = shard.attempt;
     // A shard handed to a worker that still holds others waits behind them: its deadline counts their samples too.
     const ms = this.deadlines.forSamples(this.samplesInHand(shard.workerId));
-    shard.timer = setTimeout(() => {
+    shard.timer = new DeadlineTimer(() => {
       if (shard.result === undefined && shard.attempt === attempt) {
         const guess = this.deadlines.missed(ms);
         const next = guess !== undefined ? ` (no shard has finished yet: the next deadline is ${guess} ms)` : '';
@@ -441,7 +442,6 @@ export class StepScheduler implements GradientSource {
         member.link.drop('missed shard deadline');
       }
     }, ms);
-    shard.timer.unref();
   }
 
   private reassignFrom(workerId: string, why: string): void {
@@ -450,7 +450,7 @@ export class StepScheduler implements GradientSource {
   }
 
   private reassign(shard: PendingShard, why: string): void {
-    clearTimeout(shard.timer);
+    shard.timer?.clear();
     // Another worker than the last one, and one that has not computed this shard as NaN, where there is one.
     const active = this.membership.active();
     const others = active.filter((m) => m.id !== shard.workerId);

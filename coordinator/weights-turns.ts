@@ -11,6 +11,7 @@
 import type { Logger } from '../shared/logging';
 import { median } from '../shared/median';
 import { clockMs } from '../shared/observability/clock';
+import { DeadlineTimer } from './deadline-timer';
 
 /** What a worker has said of its weights. */
 interface WeightsAcks {
@@ -52,12 +53,12 @@ export class WeightsTurns {
     if (acks.version >= version) return Promise.resolve();
     return new Promise((resolve) => {
       const release = () => {
-        clearTimeout(timer);
+        timer.clear();
         if (this.turn?.release === release) this.turn = undefined;
         resolve();
       };
       const ms = this.timeoutMs(acks);
-      const timer = setTimeout(() => {
+      const timer = new DeadlineTimer(() => {
         const line = `worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`;
         // Once per worker as a warning: a worker that never answers would otherwise fill the log, one line a step.
         if (acks.timeouts++ === 0) this.log.warn(`${line} (further turns it lets pass are logged at debug level)`);

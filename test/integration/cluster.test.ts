@@ -279,6 +279,20 @@ describe('gradfleet local: Ctrl-C and dying workers', function () {
     assert.deepEqual(childPids(local.child.pid!), []);
   });
 
+  it('stopped (SIGSTOP) for longer than the heartbeat timeout and shard deadlines and then continued, keeps its workers: the silence was its own', async () => {
+    const local = startLocal(['--model', 'mlp', '--epochs', '4', '--heartbeat-timeout', '1', '--min-shard-deadline', '1']);
+    await local.ready;
+    // local's process alone: its workers go on, and their heartbeats wait in its sockets.
+    local.child.kill('SIGSTOP');
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    local.child.kill('SIGCONT');
+    assert.equal(await exitOf(local.child), 0, local.log().slice(-2000));
+    const log = local.log();
+    assert.match(log, /this coordinator did not run for \d+\.\d s \(stopped, suspended or stalled\)/);
+    assert.doesNotMatch(log, /missed heartbeats|missed the \d+ ms deadline|rejoining/);
+    assert.equal((log.match(/joined run/g) ?? []).length, 2);
+  });
+
   it('starts a killed worker process again, and the run ends normally with both workers', async () => {
     const local = startLocal(['--model', 'mlp', '--epochs', '3', '--max-restarts', '1']);
     await local.ready;

@@ -37,6 +37,25 @@ describe('the heartbeat monitor', () => {
     assert.equal(c.membership.live().length, 1);
   });
 
+  it('does not count as silence the time this process did not run (stopped, suspended): the heartbeats of that time wait unread', () => {
+    const c = setUp(1);
+    /** The monitor's checks every period for `ms`, as its interval timer makes them; the workers they dropped. */
+    const checksFor = (ms: number) => {
+      const dropped: string[] = [];
+      for (let t = 0; t < ms; t += c.monitor.checkEveryMs) {
+        c.advance(c.monitor.checkEveryMs);
+        dropped.push(...c.monitor.check());
+      }
+      return dropped;
+    };
+    assert.deepEqual(checksFor(5_000), []);
+    c.advance(15_000); // the next check comes 15 s late
+    assert.deepEqual(c.monitor.check(), []);
+    // Silence after it counts again: 5 s before it and 5 s after make the 10 s timeout.
+    assert.deepEqual(checksFor(4_500), []);
+    assert.deepEqual(checksFor(1_000), ['w1']);
+  });
+
   it('drops a worker silent past the timeout, says for how long, and closes its link', () => {
     const c = setUp(1);
     c.advance(10_001);
@@ -74,7 +93,11 @@ describe('the heartbeat monitor', () => {
     c.advance(41_000);
     c.membership.touch('w2');
     assert.deepEqual(c.monitor.check(), []);
-    c.advance(1_001);
+    // Checks come every half second; a longer gap would be this process stalling.
+    c.advance(500);
+    c.membership.touch('w2');
+    assert.deepEqual(c.monitor.check(), []);
+    c.advance(501);
     c.membership.touch('w2');
     assert.deepEqual(c.monitor.check(), ['w1']);
     assert.equal(c.nodes[0].closedWith, 'missed heartbeats: silent for 42.0 s (timeout 10 s + 32.0 s for its shard)');
