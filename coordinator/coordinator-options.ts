@@ -2,6 +2,7 @@
 import * as os from 'node:os';
 import type { OptionValues } from '../shared/config/resolve-options';
 import { compileTrainingOptions } from '../shared/config/training-options';
+import { ConfigError } from '../shared/errors';
 import { compileConnectionSecurity } from '../shared/security/connection-security';
 import type { CoordinatorOptions } from './coordinator';
 
@@ -19,6 +20,9 @@ export function resolveGradientParts(value: string, localWorkers?: number, cores
 
 /** `localWorkers`: how many workers `local` starts beside the coordinator. */
 export function compileCoordinatorOptions(v: OptionValues, localWorkers?: number): CoordinatorOptions {
+  if ((v.minWorkers as number) > (v.maxWorkers as number)) {
+    throw new ConfigError(`--min-workers ${v.minWorkers} is above --max-workers ${v.maxWorkers}: training would wait for workers the coordinator turns away`);
+  }
   return {
     ...compileTrainingOptions(v),
     host: v.host as string,
@@ -40,4 +44,17 @@ export function compileCoordinatorOptions(v: OptionValues, localWorkers?: number
     maxDatasetTransfers: v.maxDatasetTransfers as number,
     metricsPort: v.metricsPort as number | undefined,
   };
+}
+
+/**
+ * `gradfleet local`: the coordinator listens on loopback for the workers it
+ * starts, and waits for all of them before the first step (so shards are
+ * balanced from the start) unless --min-workers says fewer will do.
+ */
+export function compileLocalOptions(v: OptionValues): CoordinatorOptions & { workers: number } {
+  const workers = v.workers as number;
+  const minWorkers = (v.minWorkers as number | undefined) ?? workers;
+  if (minWorkers > workers) throw new ConfigError(`--min-workers ${minWorkers} is above --workers ${workers}: training would wait for workers local never starts`);
+  if ((v.maxWorkers as number) < workers) throw new ConfigError(`--max-workers ${v.maxWorkers} is below --workers ${workers}: local would start workers the run turns away`);
+  return { ...compileCoordinatorOptions({ ...v, host: '127.0.0.1', insecure: false, minWorkers }, workers), workers };
 }

@@ -46,8 +46,7 @@ export async function runLocalCluster(o: LocalClusterOptions): Promise<SessionRe
     for (const { child } of workers.values()) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
   };
   const { started: coordinator, stopListening } = await startStoppable(
-    // All N workers are admitted before the first step, so shards are balanced from the start.
-    () => startCoordinator({ ...o, host: '127.0.0.1', minWorkers: o.workers }, 'local'),
+    () => startCoordinator(o, 'local'),
     (c) => {
       log.warn('interrupted: stopping the coordinator and workers');
       // The coordinator first: workers that leave a stopped run are not reported as lost.

@@ -8,7 +8,7 @@
 import { Command, CommanderError } from 'commander';
 import { runBaseline } from '../baseline';
 import { startCoordinator } from '../coordinator';
-import { compileCoordinatorOptions } from '../coordinator-options';
+import { compileCoordinatorOptions, compileLocalOptions } from '../coordinator-options';
 import { formatPrediction, predictFiles } from '../predict';
 import { compileConnectionSecurity, connectionFlags } from '../../shared/security/connection-security';
 import { runLocalCluster } from '../local-cluster';
@@ -40,7 +40,12 @@ const CHECKPOINT_HELP = 'a model or checkpoint directory (with model.json), or a
 
 const CLUSTER_SPECS: readonly OptionSpec[] = [...TRAINING_OPTIONS, ...COORDINATOR_OPTIONS];
 const LOCAL_SPECS: readonly OptionSpec[] = [
-  ...CLUSTER_SPECS,
+  // Its own workers dial loopback: no --host, nor --insecure to go with one.
+  ...CLUSTER_SPECS.filter((s) => s.key !== 'host' && s.key !== 'insecure').map((s): OptionSpec => {
+    if (s.key === 'port') return { ...s, default: 0, description: 'port to listen on (default: a free one, which it prints; give one to query it with gradfleet status)' };
+    if (s.key === 'minWorkers') return { ...s, default: undefined, description: 'start training, and go on, with this many of the workers connected (default: all of --workers)' };
+    return s;
+  }),
   { key: 'workers', type: 'int', default: 2, min: 1, max: 64, description: 'worker processes to start' },
   { key: 'maxRestarts', type: 'int', default: 3, min: 0, max: 1000, description: 'worker processes started again after dying, in all, before the run stops' },
 ];
@@ -118,9 +123,9 @@ function buildProgram(): Command {
   const localCmd = program.command('local').description('a coordinator and N worker processes on this machine');
   addTableOptions(localCmd, LOCAL_SPECS).action(async () => {
     const v = resolveCommandOptions(localCmd, LOCAL_SPECS);
-    const o = compileCoordinatorOptions(v, v.workers as number);
+    const o = compileLocalOptions(v);
     configureLogging({ level: o.logLevel, format: o.logFormat });
-    const result = await runLocalCluster({ ...o, port: 0, workers: v.workers as number, workerBackend: o.backend, workerFlags: connectionFlags(v), maxRestarts: v.maxRestarts as number });
+    const result = await runLocalCluster({ ...o, workerBackend: o.backend, workerFlags: connectionFlags(v), maxRestarts: v.maxRestarts as number });
     process.stdout.write(`${result.summaryPath}\n`);
   });
 

@@ -169,6 +169,14 @@ describe('gradfleet on bad input: one line naming the problem, exit code 2, no s
   it('a value given to a switch (it would be ignored, and the run would train without a word)', () =>
     expectOneLineError(runCli(['baseline', '--augment', 'yes']), /^gradfleet: error: unexpected argument 'yes': --augment is a switch and takes no value$/m));
   it('a second value after a flag', () => expectOneLineError(runCli(['local', '--epochs', '5', '10']), /^gradfleet: error: unexpected argument '10': gradfleet local takes flags only$/m));
+  // Accepted, these commands would wait for ever: the test fails rather than waits.
+  const WAITS_FOR_EVER_MS = 60_000;
+  it('more workers needed than there can be (training would wait for ever)', () => {
+    expectOneLineError(runCli(['coordinator', '--min-workers', '3', '--max-workers', '2'], {}, undefined, WAITS_FOR_EVER_MS), /--min-workers 3 is above --max-workers 2: training would wait for workers the coordinator turns away$/m);
+    expectOneLineError(runCli(['local', '--workers', '2', '--min-workers', '3'], {}, undefined, WAITS_FOR_EVER_MS), /--min-workers 3 is above --workers 2: training would wait for workers local never starts$/m);
+    expectOneLineError(runCli(['local', '--workers', '2', '--max-workers', '1'], {}, undefined, WAITS_FOR_EVER_MS), /--max-workers 1 is below --workers 2: local would start workers the run turns away$/m);
+  });
+  it('an address for `local`, whose workers dial loopback', () => expectOneLineError(runCli(['local', '--host', '0.0.0.0']), /unknown option '--host'/));
   it('an argument too many', () => expectOneLineError(runCli(['dataset', 'fetch', 'mnist', 'extra']), /unexpected argument 'extra': gradfleet dataset fetch takes 1 argument\(s\) \(name\)$/m));
   it('early stopping on a validation metric with no validation set (it would never stop)', () =>
     expectOneLineError(runCli(['baseline', '--validation-split', '0', '--early-stopping']), /--early-stopping monitors val_loss, but --validation-split 0 leaves no validation set; give --monitor loss, or a --validation-split above 0$/));

@@ -6,6 +6,7 @@
 import { strict as assert } from 'node:assert';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as net from 'node:net';
 import * as path from 'node:path';
 import { CLI, runCli } from '../helpers/cli';
 import { readSummary } from '../../shared/training/run-summary';
@@ -237,6 +238,16 @@ function childPids(pid: number): string[] {
 }
 
 /** `gradfleet local` started with ARGS; `ready` resolves once both workers joined and a checkpoint exists. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
 function startLocal(args: string[]) {
   const runDir = path.join(tmpDir(), 'run');
   const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--checkpoint-every', '5', '--backend', 'wasm', '--run-dir', runDir, ...args], {
@@ -291,6 +302,18 @@ describe('gradfleet local: Ctrl-C and dying workers', function () {
     assert.match(log, /this coordinator did not run for \d+\.\d s \(stopped, suspended or stalled\)/);
     assert.doesNotMatch(log, /missed heartbeats|missed the \d+ ms deadline|rejoining/);
     assert.equal((log.match(/joined run/g) ?? []).length, 2);
+  });
+
+  it('listens on the --port it is given, so `gradfleet status` can follow it, and starts once --min-workers of its workers are in', async () => {
+    const port = await freePort();
+    const local = startLocal(['--model', 'mlp', '--epochs', '50', '--port', String(port), '--min-workers', '1']);
+    await local.ready;
+    const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
+    local.child.kill('SIGINT');
+    assert.equal(await exitOf(local.child), 130);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout).state, 'training');
+    assert.match(local.log(), new RegExp(`listening on 127\\.0\\.0\\.1:${port} for run \\S+; waiting for 1 worker\\(s\\)`));
   });
 
   it('starts a killed worker process again, and the run ends normally with both workers', async () => {
