@@ -4,7 +4,6 @@
  * the weight EMA, early stopping, and the loop's position down to the step
  * within the epoch, so a resumed run replays the uninterrupted one.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -17,6 +16,7 @@ import type { PreparedRun } from '../shared/training/run-setup';
 import type { TrainingPosition } from '../shared/training/training-loop';
 import { writeWeights } from '../shared/training/weights';
 import { CHECKPOINT_FILES, LOOP_STATE } from './checkpoint-files';
+import { identityDifferences, identityHash, TrainingIdentity, trainingIdentity } from './training-identity';
 import { CheckpointFiles, CheckpointStore } from './checkpoint-store';
 import { locateCheckpoint } from './saved-model-location';
 
@@ -30,6 +30,8 @@ export interface CheckpointState {
   history: EpochLogs[];
   seed: number;
   configHash: string;
+  /** What configHash hashes, by flag name (absent in checkpoints from before it was kept). */
+  options?: TrainingIdentity;
   datasetSha256: string;
   emaUpdates?: number;
   earlyStopping?: EarlyStoppingState;
@@ -39,27 +41,6 @@ interface TensorEntry {
   name: string;
   shape: number[];
   dtype: 'float32' | 'int32';
-}
-
-/** The options that change what training computes; a resumed run must agree on all of them. */
-export function configHash(o: TrainingOptions, datasetSha256: string): string {
-  const relevant = {
-    model: o.model,
-    datasetSha256,
-    batchSize: o.batchSize,
-    optimizer: o.optimizer,
-    lr: o.lr,
-    momentum: o.momentum,
-    lrSchedule: [o.lrSchedule, o.lrDecayRate, o.lrDecaySteps, o.lrStaircase, o.warmupEpochs, o.referenceBatch],
-    penalties: [o.l1, o.l2, o.dropout],
-    emaDecay: o.emaDecay,
-    augment: o.augment ?? null,
-    validationSplit: o.validationSplit,
-    seed: o.seed,
-    initFrom: o.initFrom ?? null,
-    freezeLayers: o.freezeLayers,
-  };
-  return createHash('sha256').update(JSON.stringify(relevant)).digest('hex');
 }
 
 function packTensors(tensors: { name: string; tensor: tf.Tensor }[]): { json: string; bin: Uint8Array } {
@@ -120,7 +101,8 @@ export async function checkpointFiles(s: CheckpointSubjects, loop: LoopState): P
     progress: loop.progress,
     history: loop.history,
     seed: s.options.seed,
-    configHash: configHash(s.options, run.dataset.sha256),
+    configHash: identityHash(trainingIdentity(s.options), run.dataset.sha256),
+    options: trainingIdentity(s.options),
     datasetSha256: run.dataset.sha256,
     emaUpdates: run.update.ema?.count,
     earlyStopping: s.earlyStopping?.getState(),
@@ -205,6 +187,10 @@ export function parseCheckpointState(text: string, dir: string): CheckpointState
   const p = st.progress;
   if (p === null || typeof p !== 'object' || ![p.lossSum, p.correct, p.samples, p.stepSeconds].every((v) => typeof v === 'number')) throw bad('has a bad progress record');
   if (!Array.isArray(st.history) || !st.history.every((h) => h !== null && typeof h === 'object')) throw bad('has a bad history');
+  const o = st.options;
+  if (o !== undefined && (o === null || typeof o !== 'object' || Array.isArray(o) || !Object.values(o).every((v) => v === null || ['string', 'number', 'boolean'].includes(typeof v)))) {
+    throw bad('has a bad options record');
+  }
   if (st.emaUpdates !== undefined && !isCount(st.emaUpdates)) throw bad('has a bad EMA count');
   const es = st.earlyStopping;
   if (es !== undefined && (es === null || typeof es !== 'object' || !isCount(es.wait) || !isNumberOrNull(es.best) || !isCount(es.bestEpoch) || !isCount(es.stoppedEpoch))) {
@@ -218,8 +204,11 @@ async function restoreVerified(dir: string, s: CheckpointSubjects, force: boolea
   const state = parseCheckpointState(read(LOOP_STATE).toString('utf8'), dir);
   const { run } = s;
   if (state.datasetSha256 !== run.dataset.sha256) throw new UserError(`${dir}: the checkpoint was trained on another dataset`);
-  if (state.configHash !== configHash(s.options, run.dataset.sha256) && !force) {
-    throw new UserError(`${dir}: the run's options differ from the checkpoint's (model, batch, optimizer, schedule, seed...); use --resume-force to resume anyway`);
+  const identity = trainingIdentity(s.options);
+  if (state.configHash !== identityHash(identity, run.dataset.sha256) && !force) {
+    const differences = state.options === undefined ? [] : identityDifferences(identity, state.options);
+    const which = differences.length > 0 ? differences.join(', ') : '(model, batch, optimizer, schedule, seed...)';
+    throw new UserError(`${dir}: the run's options differ from the checkpoint's: ${which}; give the checkpoint's, or --resume-force to resume anyway`);
   }
   const sizes = run.model.weights.map((w) => w.read().size);
   const modelJson = JSON.parse(read(MODEL_JSON).toString('utf8')) as tf.io.ModelJSON;

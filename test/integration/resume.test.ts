@@ -68,10 +68,10 @@ describe('resuming from checkpoints', function () {
     assert.ok(maxAbsDiff(savedWeights(path.join(fork, 'model')), savedWeights(path.join(straight, 'model'))) <= 1e-6);
   });
 
-  it('refuses to resume with different training options unless forced', () => {
+  it('refuses to resume with different training options unless forced, naming each flag that differs', () => {
     const r = runCli(['baseline', ...OPTIONS, '--lr', '0.01', '--resume', 'auto', '--run-dir', interrupted]);
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /the run's options differ from the checkpoint's.*--resume-force/);
+    assert.match(r.stderr, /the run's options differ from the checkpoint's: --lr 0\.01 \(the checkpoint: 0\.001\); give the checkpoint's, or --resume-force to resume anyway$/m);
   });
 });
 
