@@ -207,7 +207,8 @@ async function restoreVerified(dir: string, s: CheckpointSubjects, force: boolea
   const identity = trainingIdentity(s.options);
   if (state.configHash !== identityHash(identity, run.dataset.sha256) && !force) {
     const differences = state.options === undefined ? [] : identityDifferences(identity, state.options);
-    const which = differences.length > 0 ? differences.join(', ') : '(model, batch, optimizer, schedule, seed...)';
+    // An earlier gradfleet kept only the hash, of its own making: its run's config.json still says what it ran with.
+    const which = differences.length > 0 ? differences.join(', ') : "it does not record which (an earlier gradfleet wrote it: see its run's config.json)";
     throw new UserError(`${dir}: the run's options differ from the checkpoint's: ${which}; give the checkpoint's, or --resume-force to resume anyway`);
   }
   const sizes = run.model.weights.map((w) => w.read().size);
