@@ -21,6 +21,8 @@ export interface OptionSources {
 
 function coerce(spec: OptionSpec, raw: unknown, origin: string): OptionValue {
   const where = `--${flagName(spec.key)} (${origin})`;
+  // A config file can hold lists and mappings, which String() would flatten into something that looks like a value ('1,2').
+  if (raw !== null && typeof raw === 'object') throw new ConfigError(`${where}: expected one value, got ${Array.isArray(raw) ? 'a list' : 'a mapping'}`);
   let value: OptionValue;
   switch (spec.type) {
     case 'boolean':

@@ -73,4 +73,12 @@ describe('options: defaults < config file < GRADFLEET_* environment < flags', ()
     assert.throws(() => resolve({ config: path.join(dir, 'c.yaml') }), /expected a mapping/);
     assert.throws(() => resolve({ config: path.join(dir, 'missing.yaml') }), /missing\.yaml: not found/);
   });
+
+  it('rejects a list or a mapping where an option takes one value', () => {
+    const dir = tmpDir();
+    fs.writeFileSync(path.join(dir, 'list.yaml'), 'epochs: [1, 2]\n');
+    fs.writeFileSync(path.join(dir, 'map.yaml'), 'model:\n  name: mlp\n');
+    assert.throws(() => resolve({ config: path.join(dir, 'list.yaml') }), /ConfigError: --epochs \(config file \S+list\.yaml\): expected one value, got a list$/);
+    assert.throws(() => resolve({ config: path.join(dir, 'map.yaml') }), /ConfigError: --model \(config file \S+map\.yaml\): expected one value, got a mapping$/);
+  });
 });
