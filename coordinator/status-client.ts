@@ -32,10 +32,14 @@ export function formatStatus(s: StatusReplyMsg): string {
     `run ${s.runId} (${s.model} on ${s.dataset}): ${s.state}, epoch ${s.epoch}/${s.epochs}, step ${s.step}`,
     `loss ${fmt(s.loss)} acc ${fmt(s.accuracy)} val_loss ${fmt(s.valLoss)} val_acc ${fmt(s.valAccuracy)}, ${fmt(s.samplesPerSecond, 0)} samples/s`,
     '',
-    ['worker', 'name', 'address', 'backend', 'state', 'samples/s', 'shards', 'last seen'].join('\t'),
-    ...s.workers.map((w) =>
-      [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, `${((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1)} s ago`].join('\t'),
-    ),
+    ...(s.workers.length === 0
+      ? ['no workers connected']
+      : [
+          ['worker', 'name', 'address', 'backend', 'state', 'samples/s', 'shards', 'last seen'].join('\t'),
+          ...s.workers.map((w) =>
+            [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, `${((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1)} s ago`].join('\t'),
+          ),
+        ]),
   ];
   return lines.join('\n');
 }
