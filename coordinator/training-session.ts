@@ -27,6 +27,7 @@ import { CheckpointCallback } from './checkpoint-callback';
 import { CheckpointStore } from './checkpoint-store';
 import { CHECKPOINT_FILES } from './checkpoint-files';
 import { howToContinue, resolveResume, restoreCheckpoint } from './run-checkpoint';
+import { GRADFLEET_VERSION } from '../shared/version';
 
 export interface SessionResult {
   summary: RunSummary;
@@ -64,7 +65,7 @@ export async function runTrainingSession(input: TrainingSessionInput): Promise<S
   const wallStart = Date.now();
   const log = getLogger({ component: input.command, runId: o.runId });
   // The options as resolved, for the record; a token (the coordinator's) is a secret and stays out.
-  const recorded = JSON.stringify({ command: input.command, ...o }, (key, value: unknown) => (key === 'token' && value !== undefined ? '(redacted)' : value), 2);
+  const recorded = JSON.stringify({ command: input.command, gradfleet_version: GRADFLEET_VERSION, ...o }, (key, value: unknown) => (key === 'token' && value !== undefined ? '(redacted)' : value), 2);
   fs.writeFileSync(path.join(o.runDir, 'config.json'), `${recorded}\n`);
 
   const withEvalWeights = evaluationWeightsScope(run);

@@ -22,6 +22,7 @@ import { checkCoordinatorAddress } from '../../shared/config/coordinator-address
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
 import { onParentGone, onStopSignal, startStoppable } from '../../shared/stop-signals';
 import { configureLogging, getLogger } from '../../shared/logging';
+import { GRADFLEET_VERSION } from '../../shared/version';
 import { addTableOptions, rejectExcessArguments, resolveCommandOptions } from './command-options';
 import { formatConfusion } from './format';
 
@@ -59,6 +60,7 @@ function workerModule(): typeof import('../../worker/worker') {
 function buildProgram(): Command {
   const program = new Command('gradfleet')
     .description('data-parallel TensorFlow.js training across gRPC-connected workers')
+    .version(GRADFLEET_VERSION, '-V, --version', 'print the version of gradfleet')
     .exitOverride()
     .showHelpAfterError('(run with --help for usage)');
 

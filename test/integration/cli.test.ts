@@ -44,8 +44,13 @@ describe('gradfleet baseline', () => {
     assert.ok((summary.test_accuracy as number) > 0.85, `mlp after 2 epochs: ${summary.test_accuracy}`);
   });
 
-  it('leaves config.json, metrics.jsonl and the model in the run directory', () => {
-    assert.ok(fs.existsSync(path.join(runDir, 'config.json')));
+  it('leaves config.json (with the gradfleet version `gradfleet --version` prints), metrics.jsonl and the model in the run directory', () => {
+    const config = JSON.parse(fs.readFileSync(path.join(runDir, 'config.json'), 'utf8'));
+    const version = runCli(['--version']);
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
+    assert.equal(config.gradfleet_version, version.stdout.trim());
+    assert.equal(config.command, 'baseline');
     const epochs = fs
       .readFileSync(path.join(runDir, 'metrics.jsonl'), 'utf8')
       .trim()
