@@ -19,13 +19,20 @@ interface WeightsAcks {
   version: number;
   /** Its last few waits, from its weights going out to its word that it holds them. */
   recentMs: number[];
-  /** Turns that passed on a timeout instead of its word. */
-  timeouts: number;
+  /** Turns passed on a timeout since it last said anything of its weights. */
+  unanswered: number;
+  warned: boolean;
 }
 
 const RECENT_ACKS = 10;
 const FIRST_TURN_TIMEOUT_MS = 1000;
 const MIN_TURN_TIMEOUT_MS = 20;
+/**
+ * A worker that answers late (a busy host) is only slow: its turns pass at
+ * debug level. One that lets this many pass in a row without a word at all
+ * may never answer, which is worth a warning.
+ */
+const UNANSWERED_TURNS_WARNED = 3;
 
 export class WeightsTurns {
   private turn: { workerId: string; version: number; sentAt: number; release: () => void } | undefined;
@@ -40,6 +47,7 @@ export class WeightsTurns {
   /** A worker says it holds training weights `version`: the turn waiting on it ends. */
   loaded(workerId: string, version: number): void {
     const acks = this.acksOf(workerId);
+    acks.unanswered = 0;
     acks.version = Math.max(version, acks.version);
     const turn = this.turn;
     if (turn === undefined || turn.workerId !== workerId || version < turn.version) return;
@@ -59,10 +67,14 @@ export class WeightsTurns {
       };
       const ms = this.timeoutMs(acks);
       const timer = new DeadlineTimer(() => {
-        const line = `worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`;
-        // Once per worker as a warning: a worker that never answers would otherwise fill the log, one line a step.
-        if (acks.timeouts++ === 0) this.log.warn(`${line} (further turns it lets pass are logged at debug level)`);
-        else this.log.debug(line);
+        this.log.debug(`worker ${workerId} has not said it holds weights version ${version} after ${ms.toFixed(0)} ms; the next worker gets its weights now`);
+        // Once per worker: one that never answers would otherwise warn once a step.
+        if (++acks.unanswered === UNANSWERED_TURNS_WARNED && !acks.warned) {
+          acks.warned = true;
+          this.log.warn(
+            `worker ${workerId} has not said it holds its weights in ${UNANSWERED_TURNS_WARNED} turns in a row; the next worker gets its weights after ${ms.toFixed(0)} ms at most (an older gradfleet, or lost messages? each turn it lets pass is logged at debug level)`,
+          );
+        }
         release();
       }, ms);
       this.turn = { workerId, version, sentAt: clockMs(), release };
@@ -82,7 +94,7 @@ export class WeightsTurns {
 
   private acksOf(workerId: string): WeightsAcks {
     let acks = this.acks.get(workerId);
-    if (acks === undefined) this.acks.set(workerId, (acks = { version: -1, recentMs: [], timeouts: 0 }));
+    if (acks === undefined) this.acks.set(workerId, (acks = { version: -1, recentMs: [], unanswered: 0, warned: false }));
     return acks;
   }
 

@@ -330,25 +330,23 @@ describe('a step with --broadcast staggered (each worker’s weights once the on
     assert.deepEqual(c.warnings, []);
   });
 
-  it('hands the turn on after a timeout, with a warning, when a worker never says it holds the weights', async () => {
+  it('hands the turn on after a timeout when a worker never says it holds the weights', async () => {
     const c = staggered(2);
     c.nodes[0].fault = 'never-confirms-weights';
     assertSameSums(await c.scheduler.computeBatch(work), c.reference);
     assert.deepEqual(c.events, ['w1 weights 0', 'w1 shard 0', 'w2 weights 0', 'w2 shard 1', 'w2 holds 0']);
-    assert.equal(c.warnings.length, 1);
-    assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after \d+ ms; the next worker gets its weights now/);
   });
 
-  it('warns once per worker, however many turns it lets pass', async () => {
+  it('warns once per worker that lets turns pass without a word, however many it lets pass', async () => {
     const c = staggered(3);
     c.nodes[0].fault = 'never-confirms-weights';
-    for (const version of [0, 1, 2]) {
+    for (const version of [0, 1, 2, 3, 4]) {
       c.scheduler.setWeightsVersion(version);
       assertSameSums(await c.scheduler.computeBatch(work), c.reference);
     }
     assert.equal(c.warnings.length, 1);
-    assert.match(c.warnings[0], /worker w1 has not said it holds weights version 0 after 1000 ms; .*further turns it lets pass are logged at debug level/);
-    assert.equal(c.events.filter((e) => e === 'w2 shard 1').length, 3);
+    assert.match(c.warnings[0], /worker w1 has not said it holds its weights in 3 turns in a row; the next worker gets its weights after \d+ ms at most/);
+    assert.equal(c.events.filter((e) => e === 'w2 shard 1').length, 5);
   });
 
   it('asks the broadcast policy (--broadcast auto) for each training step’s mode, tells it how long the step took, and validates with weights sent at once', async () => {
