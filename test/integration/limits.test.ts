@@ -30,9 +30,11 @@ describe('limits on what a client can ask of the coordinator', function () {
 
   before(async () => {
     await useBackend('wasm');
-    coordinator = await startCoordinator(
-      coordinatorOptionsFor({ model: 'mlp', backend: 'wasm', port: '0', runId, runDir: tmpDir(), maxWorkers: '1', maxJoinsPerSecond: '1', maxDatasetTransfers: '1', minWorkers: '2' }),
-    );
+    // A run that never trains (it needs more workers than it lets in, which the command line refuses): these limits meet an idle coordinator.
+    coordinator = await startCoordinator({
+      ...coordinatorOptionsFor({ model: 'mlp', backend: 'wasm', port: '0', runId, runDir: tmpDir(), maxWorkers: '1', maxJoinsPerSecond: '1', maxDatasetTransfers: '1' }),
+      minWorkers: 2,
+    });
     member = rawSession(coordinator.port);
     member.on('error', () => undefined);
     member.write(joinMessage(runId));
