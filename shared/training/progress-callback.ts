@@ -15,6 +15,7 @@ export class ProgressCallback implements TrainingCallback {
     private readonly log: Logger,
     private readonly totalEpochs: number,
     private readonly interactive: boolean,
+    private readonly terminal: NodeJS.WritableStream = process.stderr,
   ) {}
 
   onEpochBegin(): void {
@@ -25,26 +26,30 @@ export class ProgressCallback implements TrainingCallback {
   onStepEnd(s: StepLogs): void {
     this.samples += s.samples;
     if (!this.interactive) return;
-    if (this.bar === undefined) {
-      this.bar = new cliProgress.SingleBar(
-        {
-          format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | {workers} workers',
-          hideCursor: true,
-          clearOnComplete: true,
-        },
-        cliProgress.Presets.shades_classic,
-      );
-      this.bar.start(s.stepsPerEpoch, 0);
-    }
     const rate = this.samples / Math.max(1e-3, (Date.now() - this.started) / 1000);
-    this.bar.update(s.stepInEpoch, {
+    const figures = {
       epoch: s.epoch,
       epochs: this.totalEpochs,
       loss: s.loss.toFixed(4),
       acc: s.accuracy.toFixed(4),
       rate: rate.toFixed(0),
       workers: s.workers ?? 1,
-    });
+    };
+    if (this.bar !== undefined) {
+      this.bar.update(s.stepInEpoch, figures);
+      return;
+    }
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | {workers} workers',
+        hideCursor: true,
+        clearOnComplete: true,
+        stream: this.terminal,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    // Started with its figures: its first frame is drawn at once, and without them showed the bare template ('epoch {epoch}/{epochs}').
+    this.bar.start(s.stepsPerEpoch, s.stepInEpoch, figures);
   }
 
   onEpochEnd(e: EpochLogs): void {
