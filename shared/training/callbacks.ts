@@ -62,6 +62,12 @@ export interface TrainingCallback {
   onStepEnd?(logs: StepLogs): void | Promise<void>;
   onEpochEnd?(logs: EpochLogs, loop: StopControl): void | Promise<void>;
   onTrainEnd?(history: EpochLogs[]): void | Promise<void>;
+  /**
+   * The run ended by an error instead (stopped, diverged, a full disk): what a
+   * callback holds open (a progress bar's redraw timer and hidden cursor) is
+   * let go here, or the process would outlive its run.
+   */
+  onTrainError?(error: unknown): void | Promise<void>;
 }
 
 export class CallbackList implements TrainingCallback {
@@ -81,5 +87,14 @@ export class CallbackList implements TrainingCallback {
   }
   async onTrainEnd(history: EpochLogs[]): Promise<void> {
     for (const c of this.callbacks) await c.onTrainEnd?.(history);
+  }
+  async onTrainError(error: unknown): Promise<void> {
+    for (const c of this.callbacks) {
+      try {
+        await c.onTrainError?.(error);
+      } catch {
+        // Every callback is told, whatever one of them throws: the run's own error is the one to report.
+      }
+    }
   }
 }

@@ -63,6 +63,11 @@ export class ProgressCallback implements TrainingCallback {
   onTrainEnd(): void {
     this.bar?.stop();
   }
+
+  onTrainError(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
 }
 
 /** A run with --validation-split 0 has no validation metrics (NaN): none are printed, as Keras prints none without validation data. */

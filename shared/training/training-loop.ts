@@ -93,6 +93,15 @@ const noProgress = (): EpochProgress => ({ lossSum: 0, correct: 0, samples: 0, s
 
 export async function runTrainingLoop(input: TrainingLoopInput): Promise<TrainingOutcome> {
   const callbacks = new CallbackList(input.callbacks);
+  try {
+    return await train(input, callbacks);
+  } catch (err) {
+    await callbacks.onTrainError(err);
+    throw err;
+  }
+}
+
+async function train(input: TrainingLoopInput, callbacks: CallbackList): Promise<TrainingOutcome> {
   const start = input.start ?? { epoch: 0, step: 0 };
   const loop: LoopState = {
     stopTraining: false,

@@ -28,6 +28,16 @@ describe('the progress bar', () => {
     assert.doesNotMatch(drawn(), /\{\w+\}/);
   });
 
+  it('is taken down when the run ends by an error (Ctrl-C, divergence): its redraw timer would keep the process alive, its cursor hidden', () => {
+    const { stream, drawn } = fakeTerminal();
+    const progress = new ProgressCallback(lineLogger('info').log, 3, true, stream);
+    progress.onEpochBegin();
+    progress.onStepEnd(step(1));
+    assert.doesNotMatch(drawn(), /\x1b\[\?25h/);
+    progress.onTrainError();
+    assert.match(drawn(), /\x1b\[\?25h/, 'the cursor is shown again');
+  });
+
   it('draws nothing when stdout is not a terminal, and logs each epoch', () => {
     const { stream, drawn } = fakeTerminal();
     const { log, lines } = lineLogger('info');
