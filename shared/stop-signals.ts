@@ -11,8 +11,8 @@
  */
 export const STOP_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-/** Runs `handler` at the first stop signal; returns the removal of every listener this set up. */
-export function onStopSignal(handler: () => void): () => void {
+/** Runs `handler` at the first of `signals`; returns the removal of every listener this set up. */
+export function onStopSignal(handler: () => void, signals: readonly NodeJS.Signals[] = STOP_SIGNALS): () => void {
   let fired = false;
   const fire = (signal: NodeJS.Signals) => {
     process.off(signal, fire);
@@ -20,10 +20,27 @@ export function onStopSignal(handler: () => void): () => void {
     fired = true;
     handler();
   };
-  for (const s of STOP_SIGNALS) process.on(s, fire);
+  for (const s of signals) process.on(s, fire);
   return () => {
-    for (const s of STOP_SIGNALS) process.off(s, fire);
+    for (const s of signals) process.off(s, fire);
   };
+}
+
+/**
+ * The stop signals of `gradfleet worker`. One that `gradfleet local` started
+ * (it has local's IPC channel) shares its terminal, so Ctrl-C
+ * reaches it as well as local; left to it, the worker would leave at once,
+ * and the coordinator would report it lost and pause the run before local
+ * stops it. It ignores SIGINT and leaves at local's SIGTERM, after the
+ * coordinator has stopped; should local die first, onParentGone stops it.
+ */
+export function onWorkerStopSignal(handler: () => void): void {
+  if (process.channel === undefined) {
+    onStopSignal(handler);
+    return;
+  }
+  process.on('SIGINT', () => undefined);
+  onStopSignal(handler, STOP_SIGNALS.filter((s) => s !== 'SIGINT'));
 }
 
 /**

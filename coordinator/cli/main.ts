@@ -20,7 +20,7 @@ import { fetchFiles, MNIST_MIRRORS } from '../../shared/data/mnist-fetch';
 import { loadDataset } from '../../shared/data/dataset-registry';
 import { checkCoordinatorAddress } from '../../shared/config/coordinator-address';
 import { ConfigError, InterruptedError, isSystemError, isUserError, oneLineMessage, RunFailedError } from '../../shared/errors';
-import { onParentGone, onStopSignal, startStoppable } from '../../shared/stop-signals';
+import { onParentGone, onStopSignal, onWorkerStopSignal, startStoppable } from '../../shared/stop-signals';
 import { configureLogging, getLogger } from '../../shared/logging';
 import { GRADFLEET_VERSION } from '../../shared/version';
 import { addTableOptions, rejectExcessArguments, resolveCommandOptions } from './command-options';
@@ -112,7 +112,7 @@ function buildProgram(): Command {
       interrupted = true;
       worker.stop();
     };
-    onStopSignal(leave);
+    onWorkerStopSignal(leave);
     onParentGone(() => {
       getLogger({ component: 'worker' }).warn('the gradfleet local that started this worker has gone; stopping');
       leave();

@@ -248,10 +248,12 @@ function freePort(): Promise<number> {
   });
 }
 
-function startLocal(args: string[]) {
+/** `detached`: local leads a process group of its own with its workers, as a shell's job does, for signals sent to the group. */
+function startLocal(args: string[], { detached = false } = {}) {
   const runDir = path.join(tmpDir(), 'run');
   const child = spawn(process.execPath, [CLI, 'local', '--workers', '2', '--checkpoint-every', '5', '--backend', 'wasm', '--run-dir', runDir, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached,
   });
   let log = '';
   child.stderr!.on('data', (d) => (log += d));
@@ -287,6 +289,26 @@ describe('gradfleet local: Ctrl-C and dying workers', function () {
     assert.equal(last[3], local.runDir);
     assert.doesNotMatch(log, /no worker left|reassigning/, 'workers leaving a stopped run are not lost ones');
     assert.doesNotMatch(log, /^\s+at /m, 'no stack trace');
+    assert.deepEqual(childPids(local.child.pid!), []);
+  });
+
+  it('Ctrl-C in a terminal (SIGINT to local and its workers at once) stops the run as cleanly as SIGINT to local alone', async () => {
+    const local = startLocal(['--model', 'mlp', '--epochs', '50'], { detached: true });
+    await local.ready;
+    const running = local.log().length;
+    // The terminal's SIGINT reaches every process of the group; the workers may well see it first.
+    const workers = childPids(local.child.pid!);
+    for (const pid of workers) process.kill(Number(pid), 'SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    assert.deepEqual(childPids(local.child.pid!), workers, 'the workers wait for local');
+    process.kill(-local.child.pid!, 'SIGINT');
+    assert.equal(await exitOf(local.child), 130);
+    const log = local.log();
+    assert.match(log, /^gradfleet: stopped: interrupted; the newest checkpoint is /m);
+    // Workers leaving on their own would be reported lost (and could be started again) before local stopped the run.
+    const stopping = log.slice(running);
+    assert.doesNotMatch(stopping, / warn \[coordinator\]|no worker left|training is paused|starting it again/);
+    assert.equal((log.match(/\[worker-\d\] gradfleet: stopped: interrupted; this worker has left its run/g) ?? []).length, 2);
     assert.deepEqual(childPids(local.child.pid!), []);
   });
 
