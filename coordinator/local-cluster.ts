@@ -10,6 +10,7 @@ import * as readline from 'node:readline';
 import type { BackendName } from '../shared/backends/backend-loader';
 import { InterruptedError, RunFailedError } from '../shared/errors';
 import { getLogger } from '../shared/logging';
+import { writeLines } from '../shared/observability/terminal-lines';
 import { startStoppable } from '../shared/stop-signals';
 import { CoordinatorOptions, startCoordinator } from './coordinator';
 import type { SessionResult } from './training-session';
@@ -26,7 +27,7 @@ export interface LocalClusterOptions extends CoordinatorOptions {
 const CLI = require.resolve('./cli/main');
 
 function prefixLines(stream: NodeJS.ReadableStream, prefix: string): void {
-  readline.createInterface({ input: stream }).on('line', (line) => process.stderr.write(`${prefix} ${line}\n`));
+  readline.createInterface({ input: stream }).on('line', (line) => writeLines(`${prefix} ${line}\n`));
 }
 
 interface WorkerProcess {

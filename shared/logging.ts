@@ -1,6 +1,8 @@
+import { Writable } from 'node:stream';
 import { format } from 'node:util';
 import * as grpc from '@grpc/grpc-js';
 import winston from 'winston';
+import { writeLines } from './observability/terminal-lines';
 
 export type LogFormat = 'human' | 'json';
 export type LogLevel = 'error' | 'warn' | 'info' | 'debug';
@@ -39,7 +41,7 @@ export function configureLogging(options: { level?: LogLevel; format?: LogFormat
   root = winston.createLogger({
     level: options.level ?? 'info',
     format,
-    transports: [new winston.transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] })],
+    transports: [new winston.transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _encoding, done) => (writeLines(chunk.toString('utf8')), done()) }) })],
   });
   routeGrpcLogs(root.child({ component: 'grpc' }));
 }

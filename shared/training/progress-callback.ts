@@ -4,10 +4,11 @@
  */
 import cliProgress from 'cli-progress';
 import type { Logger } from '../logging';
+import { sendLinesAboveBar } from '../observability/terminal-lines';
 import type { EpochLogs, StepLogs, TrainingCallback } from './callbacks';
 
 export class ProgressCallback implements TrainingCallback {
-  private bar: cliProgress.SingleBar | undefined;
+  private shown: { bars: cliProgress.MultiBar; bar: cliProgress.SingleBar; linesBack: () => void } | undefined;
   private samples = 0;
   private started = 0;
 
@@ -35,11 +36,12 @@ export class ProgressCallback implements TrainingCallback {
       rate: rate.toFixed(0),
       workers: s.workers ?? 1,
     };
-    if (this.bar !== undefined) {
-      this.bar.update(s.stepInEpoch, figures);
+    if (this.shown !== undefined) {
+      this.shown.bar.update(s.stepInEpoch, figures);
       return;
     }
-    this.bar = new cliProgress.SingleBar(
+    // A MultiBar (of one bar) for its log(): lines written meanwhile go above the bar, not over it.
+    const bars = new cliProgress.MultiBar(
       {
         format: 'epoch {epoch}/{epochs} [{bar}] {value}/{total} | loss {loss} | acc {acc} | {rate} samples/s | {workers} workers',
         hideCursor: true,
@@ -48,25 +50,34 @@ export class ProgressCallback implements TrainingCallback {
       },
       cliProgress.Presets.shades_classic,
     );
-    // Started with its figures: its first frame is drawn at once, and without them showed the bare template ('epoch {epoch}/{epochs}').
-    this.bar.start(s.stepsPerEpoch, s.stepInEpoch, figures);
+    // Created with its figures: its first frame is drawn at once, and without them showed the bare template ('epoch {epoch}/{epochs}').
+    const bar = bars.create(s.stepsPerEpoch, s.stepInEpoch, figures);
+    this.shown = { bars, bar, linesBack: sendLinesAboveBar((text) => bars.log(text)) };
   }
 
   onEpochEnd(e: EpochLogs): void {
-    this.bar?.stop();
-    this.bar = undefined;
+    this.takeDown();
     this.log.info(
       `epoch ${e.epoch}/${this.totalEpochs}: loss ${e.loss.toFixed(4)} acc ${e.accuracy.toFixed(4)}${validationPart(e)} (${e.seconds.toFixed(1)} s, ${e.samplesPerSecond.toFixed(0)} samples/s)`,
     );
   }
 
   onTrainEnd(): void {
-    this.bar?.stop();
+    this.takeDown();
   }
 
   onTrainError(): void {
-    this.bar?.stop();
-    this.bar = undefined;
+    this.takeDown();
+  }
+
+  private takeDown(): void {
+    if (this.shown === undefined) return;
+    const { bars, linesBack } = this.shown;
+    this.shown = undefined;
+    linesBack();
+    // Lines logged since the last redraw wait in its buffer: one more redraw writes them, then the bar goes.
+    bars.update();
+    bars.stop();
   }
 }
 

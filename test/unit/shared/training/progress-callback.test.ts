@@ -3,7 +3,9 @@ import { strict as assert } from 'node:assert';
 import { PassThrough } from 'node:stream';
 import type { StepLogs } from '../../../../shared/training/callbacks';
 import { ProgressCallback } from '../../../../shared/training/progress-callback';
+import { writeLines } from '../../../../shared/observability/terminal-lines';
 import { lineLogger } from '../../../helpers/line-log';
+import { screenOf } from '../../../helpers/terminal-screen';
 
 /** A stream cli-progress takes for a terminal, keeping what is drawn on it. */
 function fakeTerminal(): { stream: NodeJS.WritableStream; drawn: () => string } {
@@ -36,6 +38,20 @@ describe('the progress bar', () => {
     assert.doesNotMatch(drawn(), /\x1b\[\?25h/);
     progress.onTrainError();
     assert.match(drawn(), /\x1b\[\?25h/, 'the cursor is shown again');
+  });
+
+  it('keeps every line logged while it is shown, above it and in order, and leaves only them on the screen when taken down', async () => {
+    const { stream, drawn } = fakeTerminal();
+    const progress = new ProgressCallback(lineLogger('info').log, 3, true, stream);
+    progress.onEpochBegin();
+    progress.onStepEnd(step(1));
+    writeLines('first line\n');
+    progress.onStepEnd(step(2));
+    await new Promise((resolve) => setTimeout(resolve, 150)); // a redraw of the bar comes between
+    writeLines('second line\n[worker-1] third line\n');
+    progress.onStepEnd(step(3));
+    progress.onTrainEnd();
+    assert.deepEqual(screenOf(drawn()), ['first line', 'second line', '[worker-1] third line']);
   });
 
   it('draws nothing when stdout is not a terminal, and logs each epoch', () => {
