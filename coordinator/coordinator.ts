@@ -184,6 +184,7 @@ async function serve(o: CoordinatorOptions, command: ClusterCommand, log: Logger
       samplesPerSecond: m.samplesPerSecond,
       lastSeenUnixMs: m.lastSeen,
       shardsDone: m.shardsDone,
+      silentMs: Math.max(0, Date.now() - m.lastSeen),
     })),
   });
   const { server, port } = await startGrpcServer(o.host, o.port, {

@@ -100,7 +100,7 @@ async function refresh() {
       d.title = label + ' ' + fmt(ms(k), 1) + ' ms'; bar.appendChild(d);
     });
     document.getElementById('breakdown-text').textContent = PHASES.map(([k, label]) => label + ' ' + fmt(ms(k), 1) + ' ms').join(', ');
-    rows(document.querySelector('#workers tbody'), s.workers.map(w => [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, ((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1) + ' s ago']));
+    rows(document.querySelector('#workers tbody'), s.workers.map(w => [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, (w.silentMs / 1000).toFixed(1) + ' s ago']));
     rows(document.querySelector('#checkpoints tbody'), r.checkpoints.slice(-10).reverse().map(c => [c.step, fmt(c.seconds * 1000, 0) + ' ms', new Date(c.at).toLocaleTimeString()]));
   } catch (err) {
     document.getElementById('headline').textContent = 'no answer from the coordinator: ' + err.message;

@@ -37,7 +37,7 @@ export function formatStatus(s: StatusReplyMsg): string {
       : [
           ['worker', 'name', 'address', 'backend', 'state', 'samples/s', 'shards', 'last seen'].join('\t'),
           ...s.workers.map((w) =>
-            [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, `${((Date.now() - w.lastSeenUnixMs) / 1000).toFixed(1)} s ago`].join('\t'),
+            [w.workerId, w.name, w.address, w.backend, w.state, fmt(w.samplesPerSecond, 0), w.shardsDone, `${(w.silentMs / 1000).toFixed(1)} s ago`].join('\t'),
           ),
         ]),
   ];

@@ -155,6 +155,7 @@ export interface WorkerStatusMsg {
   samplesPerSecond: number;
   lastSeenUnixMs: number;
   shardsDone: number;
+  silentMs: number;
 }
 export interface StatusReplyMsg {
   runId: string;

@@ -178,7 +178,7 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
       // The second picks its backend itself (--backend auto).
       spawn(process.execPath, [CLI, 'worker', '--coordinator', `127.0.0.1:${port}`, ...(i === 1 ? ['--backend', 'wasm'] : []), '--name', `proc-${i}`, '--cache-dir', path.join(runDir, `cache-${i}`)], { stdio: 'ignore' }),
     );
-    let status: { workers: { name: string; backend: string }[]; state: string } | undefined;
+    let status: { workers: { name: string; backend: string; silentMs: number }[]; state: string } | undefined;
     for (let i = 0; i < 100 && (status === undefined || status.workers.length < 2); i++) {
       await new Promise((r) => setTimeout(r, 200));
       const r = runCli(['status', '--coordinator', `127.0.0.1:${port}`, '--json']);
@@ -189,6 +189,8 @@ describe('gradfleet coordinator and gradfleet worker as separate processes', fun
     const backends = Object.fromEntries(status!.workers.map((w) => [w.name, w.backend]));
     assert.equal(backends['proc-1'], 'wasm');
     assert.ok(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'].includes(backends['proc-2']), backends['proc-2']);
+    // Heard from within the heartbeat timeout, counted by the coordinator's clock.
+    for (const w of status!.workers) assert.ok(w.silentMs >= 0 && w.silentMs < 8000, `${w.name} silent for ${w.silentMs} ms`);
     assert.equal(await exitOf(coordinator), 0);
     assert.deepEqual(await Promise.all(workers.map(exitOf)), [0, 0]);
     assert.equal(stdout[stdout.length - 1], path.join(runDir, 'summary.json'));

@@ -16,10 +16,11 @@ describe('gradfleet status output', () => {
     assert.equal(lines.at(-1), 'no workers connected');
   });
 
-  it('prints a row per worker under a header', () => {
-    const worker = { workerId: 'w1', name: 'gpu-a', address: '10.0.0.5:4100', backend: 'wasm', state: 'active', samplesPerSecond: 1234.4, lastSeenUnixMs: Date.now(), shardsDone: 7 };
+  it('prints a row per worker under a header, with how long ago the coordinator heard from it by its own clock', () => {
+    // The coordinator's clock is an hour ahead of this one: its own count of the silence is what is shown.
+    const worker = { workerId: 'w1', name: 'gpu-a', address: '10.0.0.5:4100', backend: 'wasm', state: 'active', samplesPerSecond: 1234.4, lastSeenUnixMs: Date.now() + 3_600_000, shardsDone: 7, silentMs: 1500 };
     const lines = formatStatus({ ...waiting, state: 'training', workers: [worker] }).split('\n');
     assert.equal(lines.at(-2), 'worker\tname\taddress\tbackend\tstate\tsamples/s\tshards\tlast seen');
-    assert.match(lines.at(-1)!, /^w1\tgpu-a\t10\.0\.0\.5:4100\twasm\tactive\t1234\t7\t\d+\.\d s ago$/);
+    assert.match(lines.at(-1)!, /^w1\tgpu-a\t10\.0\.0\.5:4100\twasm\tactive\t1234\t7\t1\.5 s ago$/);
   });
 });
