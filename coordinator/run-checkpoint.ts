@@ -93,6 +93,7 @@ export async function checkpointFiles(s: CheckpointSubjects, loop: LoopState): P
   const { run } = s;
   const { modelJson, weights } = await captureLayersModel(run.model);
   const optimizer = packTensors(await run.update.optimizer.getWeights());
+  const identity = trainingIdentity(s.options);
   const state: CheckpointState = {
     format: 1,
     step: loop.step,
@@ -101,8 +102,8 @@ export async function checkpointFiles(s: CheckpointSubjects, loop: LoopState): P
     progress: loop.progress,
     history: loop.history,
     seed: s.options.seed,
-    configHash: identityHash(trainingIdentity(s.options), run.dataset.sha256),
-    options: trainingIdentity(s.options),
+    configHash: identityHash(identity, run.dataset.sha256),
+    options: identity,
     datasetSha256: run.dataset.sha256,
     emaUpdates: run.update.ema?.count,
     earlyStopping: s.earlyStopping?.getState(),

@@ -51,7 +51,6 @@ export function claimRunDirectory(dir: string, command: string, log: Logger): Ru
   throw new ConfigError(`--run-dir ${dir}: another gradfleet command claimed it at the same moment`);
 }
 
-
 /** Creates `file` holding `content` in one step (a hard link of a finished temporary file), so no reader sees it empty; false when it exists. */
 function createWithContent(file: string, content: string): boolean {
   const tmp = `${file}.${process.pid}.${randomUUID()}`;
